@@ -1,0 +1,124 @@
+"""Every hook a Jixiao plugin can implement, in one place.
+
+Families (FlaskBB style):
+- ``jixiao_load_*``  register things at start-up: schemes, blueprints, templates, commands, migrations;
+- ``jixiao_event_*`` are told that something happened (``jixiao_event_<noun>_<verb>``);
+- ``jixiao_tpl_*``   fill a named slot in a page.
+
+Every data-touching hook receives the ``tenant`` explicitly. A plugin implements any subset and may
+accept only the arguments it needs (pluggy passes arguments by name), so new arguments can be added
+to a spec without breaking existing plugins. ``tests/test_hookspecs.py`` checks that every spec
+here has a test.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # imports for annotations only; plugins must not pull the app in at import time
+    import click
+    from flask import Blueprint
+    from markupsafe import Markup
+
+    from core.models import Tenant, User
+    from core.schemes import Scheme
+    from core.slots import MenuItem
+
+hookspec = pluggy.HookspecMarker("jixiao")
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: what a plugin brings
+# ---------------------------------------------------------------------------------------------
+
+@hookspec
+def jixiao_load_schemes() -> list["Scheme"]:
+    """Register assessment schemes.
+
+    :return: a list of :class:`core.schemes.Scheme` objects. Scheme ids must be unique across all
+        loaded plugins; a duplicate stops the portal from starting.
+    """
+
+
+@hookspec
+def jixiao_load_blueprints() -> list["Blueprint"]:
+    """Register Flask blueprints. Tenant pages use a ``url_prefix`` starting with ``/t/<tenant>``
+    so the tenant is resolved and every object loader is tenant-scoped.
+
+    :return: a list of blueprints to register on the app.
+    """
+
+
+@hookspec
+def jixiao_load_template_folders() -> list[str]:
+    """Register template folders. A plugin keeps its templates in
+    ``<package>/templates/<plugin name>/`` and returns ``<package>/templates``.
+
+    :return: a list of absolute folder paths searched after the core's ``templates/``.
+    """
+
+
+@hookspec
+def jixiao_load_cli_commands() -> list["click.Command"]:
+    """Register commands under the ``jixiao`` console script.
+
+    :return: a list of click commands or groups.
+    """
+
+
+@hookspec
+def jixiao_load_migrations() -> list[str]:
+    """Register Alembic version folders holding the plugin's own tables' migrations. Their
+    revisions must depend on the core's base revision.
+
+    :return: a list of absolute folder paths.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Events: something happened
+# ---------------------------------------------------------------------------------------------
+
+@hookspec
+def jixiao_event_tenant_loaded(tenant: "Tenant", created: bool, changes: dict[str, int]) -> None:
+    """A tenant file was loaded (``jixiao tenant load``), inside the transaction that wrote it.
+
+    :param tenant: the tenant created or updated.
+    :param created: ``True`` when the tenant did not exist before.
+    :param changes: counts of what changed, e.g. ``{"units_created": 3, "people_updated": 1}``.
+    """
+
+
+@hookspec
+def jixiao_event_user_logged_in(tenant: "Tenant", user: "User") -> None:
+    """A tenant user logged in.
+
+    :param tenant: the tenant logged into.
+    :param user: the account that logged in.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Template slots: fill a named place in a page
+# ---------------------------------------------------------------------------------------------
+
+@hookspec
+def jixiao_tpl_menu_items(tenant: "Tenant", user: "User", **kwargs: Any) -> list["MenuItem"]:
+    """Entries for a tenant's navigation menu. Only return entries the user may open; the
+    access policy (:mod:`core.policy`) decides.
+
+    :param tenant: the tenant whose pages are shown.
+    :param user: the logged-in user.
+    :return: a list of :class:`core.slots.MenuItem`.
+    """
+
+
+@hookspec
+def jixiao_tpl_home_panels(tenant: "Tenant", user: "User", **kwargs: Any) -> list["Markup"]:
+    """Panels for a tenant's home page, below the core's own.
+
+    :param tenant: the tenant whose home page is shown.
+    :param user: the logged-in user.
+    :return: a list of HTML fragments (``markupsafe.Markup``), already escaped.
+    """

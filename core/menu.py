@@ -1,0 +1,22 @@
+"""The core's own menu entries, contributed through the same hook plugins use."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from core import hookimpl
+from core.policy import can
+from core.slots import MenuItem
+
+
+@hookimpl
+def jixiao_tpl_menu_items(tenant, user):
+    if tenant is None:
+        return []
+    items = [MenuItem(_("Home"), url_for("tenant_home.home"), "tenant_home.home", order=0)]
+    if can(user, "org.view"):
+        items.append(MenuItem(_("Units"), url_for("org.units"), "org.units", order=10))
+        items.append(MenuItem(_("People"), url_for("org.people"), "org.people", order=20))
+    if can(user, "audit.view"):
+        items.append(MenuItem(_("Audit trail"), url_for("audit.index"), "audit.index", order=90))
+    return items

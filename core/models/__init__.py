@@ -1,0 +1,12 @@
+"""All ORM models; importing this package registers every table on `Base.metadata`."""
+from core.models.base import Base, TenantScoped
+from core.models.tenant import LOCALES, Tenant, TenantScheme
+from core.models.org import PERSON_STATUSES, UNIT_KINDS, OrgUnit, Person
+from core.models.account import ROLES, UNIT_ROLES, PlatformAdmin, RoleMembership, User
+from core.models.audit import AuditLog
+
+__all__ = [
+    "AuditLog", "Base", "LOCALES", "OrgUnit", "PERSON_STATUSES", "Person", "PlatformAdmin",
+    "ROLES", "RoleMembership", "Tenant", "TenantScheme", "TenantScoped", "UNIT_KINDS",
+    "UNIT_ROLES", "User",
+]

@@ -1,0 +1,1 @@
+"""Org units and people: the tenant-admin pages and the services behind them."""

@@ -1,0 +1,28 @@
+"""Password hashing with argon2id (argon2-cffi's defaults are argon2id, RFC 9106 low-memory)."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+# Verified against when an account does not exist, so a wrong username costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("jixiao-no-such-account")
+MIN_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_LENGTH:
+        raise ValueError(f"password: {len(password)} characters is too short; use at least {MIN_LENGTH}")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; constant work whether or not there is a hash."""
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher.check_needs_rehash(stored_hash)

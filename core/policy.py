@@ -1,0 +1,84 @@
+"""The access policy: the one place that decides who may do what.
+
+Views never test roles themselves; they ask ``can(user, permission, obj)`` or use
+``@permission_required``. A permission maps to the roles that grant it; object rules (a unit head
+sees their own unit) live here too.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import abort, g
+from flask_login import current_user
+
+from core.models import PlatformAdmin, User
+
+# permission -> roles that grant it; "*" means any active user of the tenant.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "tenant.home": frozenset({"*"}),
+    "org.view": frozenset({"tenant_admin", "leader"}),
+    "org.manage": frozenset({"tenant_admin"}),
+    "audit.view": frozenset({"tenant_admin"}),
+}
+
+
+class UnknownPermission(KeyError):
+    pass
+
+
+def tenant_user(user: Any) -> User | None:
+    """The user when it is a logged-in account of the current tenant, else None."""
+    tenant = g.get("tenant")
+    if isinstance(user, User) and tenant is not None and user.tenant_id == tenant.id and user.active:
+        return user
+    return None
+
+
+def can(user: Any, permission: str, obj: Any = None) -> bool:
+    """May ``user`` exercise ``permission`` (on ``obj``) in the current tenant?"""
+    if permission not in PERMISSIONS:
+        raise UnknownPermission(permission)
+    account = tenant_user(user)
+    if account is None:
+        return False
+    granted = PERMISSIONS[permission]
+    return "*" in granted or bool(granted & account.roles)
+
+
+def is_platform_admin(user: Any) -> bool:
+    return isinstance(user, PlatformAdmin) and user.active
+
+
+def permission_required(permission: str) -> Callable:
+    """Decorator for tenant views: 401 flow when logged out, 403 when the policy says no."""
+    if permission not in PERMISSIONS:
+        raise UnknownPermission(permission)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if tenant_user(current_user) is None:
+                from flask import current_app
+
+                return current_app.login_manager.unauthorized()
+            if not can(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def platform_admin_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not is_platform_admin(current_user):
+            from flask import current_app
+
+            return current_app.login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapped

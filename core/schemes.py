@@ -1,0 +1,81 @@
+"""What an assessment scheme declares about itself.
+
+A scheme plugin returns :class:`Scheme` objects from ``jixiao_load_schemes``. Its settings are a
+pydantic model: the defaults are the model's defaults and a tenant's overrides are validated by it
+(unknown keys are errors).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+PERIOD_KINDS = ("month", "quarter", "half", "year")
+
+
+class SchemeSettings(BaseModel):
+    """Base of every scheme's settings model: unknown keys are refused, values validated."""
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Metadata of one assessment scheme."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    version: str
+    plugin: str
+    description_zh: str = ""
+    description_en: str = ""
+    periods: tuple[str, ...] = ()
+    subject_kinds: tuple[str, ...] = ()  # "unit", "person"
+    unit_kinds: tuple[str, ...] = ()
+    staff_classes: tuple[str, ...] = ()
+    settings_model: type[SchemeSettings] = SchemeSettings
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # term -> {zh, en}
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+    def default_settings(self) -> dict[str, Any]:
+        return self.settings_model().model_dump(mode="json")
+
+    def validate_settings(self, overrides: dict[str, Any] | None) -> tuple[dict[str, Any] | None, list[str]]:
+        """Merge a tenant's overrides over the defaults.
+
+        :return: ``(settings, [])`` when valid, else ``(None, errors)`` with one message per problem,
+            each naming the setting, the value found and what is allowed.
+        """
+        if overrides is None:
+            overrides = {}
+        if not isinstance(overrides, dict):
+            return None, [f"settings: expected a mapping of setting names to values, found {overrides!r}"]
+        try:
+            return self.settings_model(**overrides).model_dump(mode="json"), []
+        except ValidationError as exc:
+            return None, [format_pydantic_error(err, prefix="settings") for err in exc.errors()]
+
+
+def loc_path(loc: tuple | list, prefix: str = "") -> str:
+    """``("units", 3, "kind")`` → ``units[3].kind``."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path
+
+
+def format_pydantic_error(err: dict[str, Any], prefix: str = "", path: str | None = None) -> str:
+    """One line per problem: ``field.path: value — what is allowed``."""
+    path = path if path is not None else loc_path(err["loc"], prefix)
+    if err["type"] == "extra_forbidden":
+        return f"{path}: unknown key (value {err['input']!r}); remove it or check its spelling"
+    if err["type"] == "missing":
+        return f"{path}: required but missing"
+    return f"{path}: {err['input']!r} is not allowed — {err['msg']}"
