@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from core import config
+from core import config, passwords
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     config.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    passwords.configure(app.config.get("ARGON2_TIME_COST"), app.config.get("ARGON2_MEMORY_COST"))
 
     from core import (audit, auth, db, i18n, platform, plugins, security, slots, tenant_files,
                       tenants, users, web)

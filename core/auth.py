@@ -89,7 +89,7 @@ def login():
             record("login", user, actor=f"user:{user.username}")
             db_session.commit()
             current_app.extensions["jixiao.plugins"].hook.jixiao_event_user_logged_in(tenant=g.tenant, user=user)
-            return redirect(safe_return_path(request.args.get("next"), url_for("web.home")))
+            return redirect(safe_return_path(request.args.get("next"), url_for("tenant_home.home")))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 

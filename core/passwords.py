@@ -10,6 +10,15 @@ _DUMMY_HASH = _hasher.hash("jixiao-no-such-account")
 MIN_LENGTH = 8
 
 
+def configure(time_cost: int | None = None, memory_cost: int | None = None) -> None:
+    """Change the hashing cost (the test suite lowers it; production keeps argon2-cffi's defaults)."""
+    global _hasher, _DUMMY_HASH
+    if time_cost is None and memory_cost is None:
+        return
+    _hasher = PasswordHasher(time_cost=time_cost or _hasher.time_cost, memory_cost=memory_cost or _hasher.memory_cost)
+    _DUMMY_HASH = _hasher.hash("jixiao-no-such-account")
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_LENGTH:
         raise ValueError(f"password: {len(password)} characters is too short; use at least {MIN_LENGTH}")

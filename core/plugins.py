@@ -38,12 +38,16 @@ class LoadedPlugin:
     schemes: tuple[str, ...]
 
 
-def make_plugin_manager(load_entry_points: bool = False, allowed: list[str] | tuple[str, ...] = ()) -> pluggy.PluginManager:
-    """Build a manager with every built-in plugin and the allowed external ones."""
+def make_plugin_manager(load_entry_points: bool = False, allowed: list[str] | tuple[str, ...] = (),
+                        extra: list | tuple = ()) -> pluggy.PluginManager:
+    """Build a manager with every built-in plugin, the allowed external ones, and ``extra``
+    plugin objects (an embedding application's or a test's own)."""
     pm = pluggy.PluginManager("jixiao")
     pm.add_hookspecs(hookspecs)
     for name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(name), name=name)
+    for plugin in extra:
+        pm.register(plugin)
     if load_entry_points:
         for name in allowed:
             if pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name) == 0:
@@ -89,6 +93,7 @@ def init_app(app: Flask) -> None:
     pm = make_plugin_manager(
         load_entry_points=app.config["LOAD_ENTRY_POINTS"] and not app.config.get("TESTING"),
         allowed=app.config["PLUGINS_ALLOWED"],
+        extra=app.config.get("PLUGINS_EXTRA", ()),
     )
     app.extensions["jixiao.plugins"] = pm
     app.extensions["jixiao.schemes"] = collect_schemes(pm)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import Htmx
@@ -162,6 +162,16 @@ def home():
     return render_page("home.html", user=user, tree=unit_tree(), can_view_org=can(user, "org.view"))
 
 
+ROLE_LABELS = {
+    "tenant_admin": _l("Tenant administrator"), "leader": _l("Leader"), "committee": _l("Committee member"),
+    "unit_head": _l("Unit head"), "employee": _l("Employee"), "surveyor": _l("Surveyor"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
 def _error(status: int, title: str, message: str):
     if request.headers.get("HX-Request") == "true":
         return render_template("_error_fragment.html", title=title, message=message), status
@@ -178,4 +188,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(429, lambda e: _error(429, _("Too many attempts"), _("Too many attempts; wait a minute and try again.")))
     app.register_error_handler(CSRFError, lambda e: _error(400, _("Form expired"), _("The form expired or was sent from elsewhere; reload the page and try again.")))
     app.jinja_env.globals["can"] = can
-    app.jinja_env.globals["abort"] = abort
+    app.jinja_env.globals["role_label"] = role_label
