@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from flask.cli import AppGroup
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -63,7 +64,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_cli() -> None:
     """Database schema commands (Alembic migrations)."""
 

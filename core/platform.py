@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 from flask import (Blueprint, Flask, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
@@ -77,7 +78,7 @@ def index():
     )
 
 
-@click.group("platform")
+@click.group("platform", cls=AppGroup)
 def platform_cli() -> None:
     """Platform administrators."""
 

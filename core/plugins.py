@@ -10,6 +10,7 @@ import importlib
 from dataclasses import dataclass
 
 import click
+from flask.cli import with_appcontext
 import pluggy
 from flask import Flask, current_app
 
@@ -104,6 +105,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("plugins")
+@with_appcontext
 def plugins_command() -> None:
     """List loaded plugins, their schemes and the tenants that use each scheme."""
     from sqlalchemy import select

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 from flask import Flask
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from core.tenancy import set_tenant
 from core.models import Tenant
 
 
-@click.group("user")
+@click.group("user", cls=AppGroup)
 def user_cli() -> None:
     """Tenant accounts."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 from flask import Flask, current_app
 
 from core.db import db_session
@@ -40,7 +41,7 @@ def load_folders(folders: list[str], demo: bool = False) -> list[tuple[str, bool
     return results
 
 
-@click.group("tenant")
+@click.group("tenant", cls=AppGroup)
 def tenant_cli() -> None:
     """Tenant files: check and load ``tenants/<slug>``."""
 

@@ -1,0 +1,229 @@
+"""One test (at least) per hook spec in core/hookspecs.py; test_hookspecs.py checks that."""
+from __future__ import annotations
+
+import textwrap
+
+import click
+import pytest
+from flask import Blueprint
+from markupsafe import Markup
+from sqlalchemy import inspect as sa_inspect
+
+from core import hookimpl
+from core.migrate import upgrade
+from core.plugins import PluginError, collect_schemes, make_plugin_manager
+from core.policy import permission_required
+from core.schemes import Scheme
+from core.slots import MenuItem
+from core.tenant_files import load_folders
+from core.web import render_page
+from tests.conftest import DEMO_TENANTS, make_test_app
+
+
+class ProbePlugin:
+    """A plugin exercising every hook, the way a consultant's package would."""
+
+    def __init__(self, template_dir=None, migrations_dir=None):
+        self.template_dir = template_dir
+        self.migrations_dir = migrations_dir
+        self.events: list[tuple] = []
+
+    @hookimpl
+    def jixiao_load_blueprints(self):
+        bp = Blueprint("probe", __name__, url_prefix="/t/<tenant>/probe")
+
+        @bp.get("/")
+        @permission_required("tenant.home")
+        def index():
+            """The probe page."""
+            return render_page("probe/hello.html", word="你好")
+
+        return [bp]
+
+    @hookimpl
+    def jixiao_load_template_folders(self):
+        return [str(self.template_dir)] if self.template_dir else []
+
+    @hookimpl
+    def jixiao_load_cli_commands(self):
+        @click.command("probe-hello")
+        def hello():
+            """Say hello."""
+            click.echo("hello from the probe plugin")
+
+        return [hello]
+
+    @hookimpl
+    def jixiao_load_migrations(self):
+        return [str(self.migrations_dir)] if self.migrations_dir else []
+
+    @hookimpl
+    def jixiao_event_tenant_loaded(self, tenant, created, changes):
+        self.events.append(("tenant_loaded", tenant.slug, created, changes.get("units_created", 0)))
+
+    @hookimpl
+    def jixiao_event_user_logged_in(self, tenant, user):
+        self.events.append(("user_logged_in", tenant.slug, user.username))
+
+    @hookimpl
+    def jixiao_tpl_menu_items(self, tenant, user):
+        return [MenuItem("探针", f"/t/{tenant.slug}/probe/", "probe.index", order=50)] if tenant else []
+
+    @hookimpl
+    def jixiao_tpl_home_panels(self, tenant, user):
+        return [Markup("<section class='panel' id='probe-panel'>{}</section>").format(user.username)]
+
+
+@pytest.fixture
+def probe(tmp_path):
+    templates = tmp_path / "templates" / "probe"
+    templates.mkdir(parents=True)
+    (templates / "hello.html").write_text(
+        '{% extends "base.html" %}{% block main %}<p id="probe">{{ word }} {{ g.tenant.slug }}</p>{% endblock %}')
+    return ProbePlugin(template_dir=tmp_path / "templates")
+
+
+@pytest.fixture
+def probe_app(database_url, probe):
+    app = make_test_app(database_url, PLUGINS_EXTRA=[probe])
+    yield app
+    app.extensions["jixiao.engine"].dispose()
+
+
+def login(client, tenant="jituan", username="hr"):
+    return client.post(f"/t/{tenant}/login", data={"username": username, "password": "jixiao-demo"})
+
+
+# --------------------------------------------------------------------------------- jixiao_load_*
+
+def test_jixiao_load_schemes_collects_the_builtin_schemes():
+    schemes = collect_schemes(make_plugin_manager())
+    assert set(schemes) == {"corporate-grading", "sales-attitude", "gov-public-evaluation"}
+    corporate = schemes["corporate-grading"]
+    assert corporate.staff_classes == ("A", "B", "C")
+    assert corporate.default_settings() == {"letter_rules": "warn"}
+    assert corporate.validate_settings({"letter_rules": "sometimes"})[1] == [
+        "settings.letter_rules: 'sometimes' is not allowed — Input should be 'warn' or 'enforce'"]
+
+
+def test_jixiao_load_schemes_refuses_a_duplicate_id():
+    class Copycat:
+        @hookimpl
+        def jixiao_load_schemes(self):
+            return [Scheme(id="sales-attitude", name_zh="仿", name_en="Copy", version="0", plugin="copycat")]
+
+    with pytest.raises(PluginError, match="'sales-attitude' is registered by both"):
+        collect_schemes(make_plugin_manager(extra=[Copycat()]))
+
+
+def test_jixiao_load_blueprints_and_jixiao_load_template_folders(probe_app):
+    client = probe_app.test_client()
+    assert client.get("/t/jituan/probe/").status_code == 302  # the core's login rules apply
+    login(client)
+    page = client.get("/t/jituan/probe/").get_data(as_text=True)
+    assert '<p id="probe">你好 jituan</p>' in page
+
+
+def test_jixiao_load_cli_commands(probe_app):
+    result = probe_app.test_cli_runner().invoke(args=["probe-hello"])
+    assert result.exit_code == 0 and "hello from the probe plugin" in result.output
+
+
+def test_jixiao_load_migrations_adds_the_plugins_tables(tmp_path):
+    versions = tmp_path / "probe_migrations"
+    versions.mkdir()
+    (versions / "p001_probe_table.py").write_text(textwrap.dedent('''
+        """probe table"""
+        from alembic import op
+        import sqlalchemy as sa
+
+        revision = "p001"
+        down_revision = None
+        branch_labels = ("probe",)
+        depends_on = "0001"
+
+        def upgrade():
+            op.create_table("probe_thing", sa.Column("id", sa.Integer, primary_key=True),
+                            sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenant.id"), nullable=False))
+
+        def downgrade():
+            op.drop_table("probe_thing")
+    '''))
+    app = make_test_app(f"sqlite:///{tmp_path / 'fresh.sqlite'}", PLUGINS_EXTRA=[ProbePlugin(migrations_dir=versions)])
+    with app.app_context():
+        upgrade(app)
+        tables = sa_inspect(app.extensions["jixiao.engine"]).get_table_names()
+    assert {"probe_thing", "tenant", "person"} <= set(tables)
+    app.extensions["jixiao.engine"].dispose()
+
+
+# --------------------------------------------------------------------------------- jixiao_event_*
+
+def test_jixiao_event_tenant_loaded(probe_app, probe):
+    with probe_app.app_context():
+        load_folders([DEMO_TENANTS[0]])
+    assert probe.events == [("tenant_loaded", "jituan", False, 0)]
+
+
+def test_jixiao_event_user_logged_in(probe_app, probe):
+    login(probe_app.test_client(), "xiaoshou", "admin")
+    assert ("user_logged_in", "xiaoshou", "admin") in probe.events
+
+
+# --------------------------------------------------------------------------------- jixiao_tpl_*
+
+def test_jixiao_tpl_menu_items(probe_app):
+    client = probe_app.test_client()
+    login(client)
+    page = client.get("/t/jituan/").get_data(as_text=True)
+    assert '<a href="/t/jituan/probe/" >探针</a>' in page.replace("\n", "") or 'href="/t/jituan/probe/"' in page
+
+
+def test_jixiao_tpl_home_panels_shows_the_tenants_own_schemes(client, auth):
+    auth.login("jituan", "hr")
+    jituan = client.get("/t/jituan/").get_data(as_text=True)
+    assert "集团A/B/C/D等级考评" in jituan and "销售人员态度加权考评" not in jituan
+    auth.logout("jituan")
+    auth.login("xiaoshou", "admin")
+    xiaoshou = client.get("/t/xiaoshou/").get_data(as_text=True)
+    assert "销售人员态度加权考评" in xiaoshou and "集团A/B/C/D等级考评" not in xiaoshou
+
+
+def test_jixiao_tpl_home_panels_from_a_plugin(probe_app):
+    client = probe_app.test_client()
+    login(client)
+    assert "<section class='panel' id='probe-panel'>hr</section>" in client.get("/t/jituan/").get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------------- external plugins
+
+@pytest.fixture
+def installed_probe_distribution(tmp_path, monkeypatch):
+    """A distribution with an entry point in the ``jixiao`` group, installed on sys.path."""
+    (tmp_path / "jixiao_probe_ext.py").write_text(textwrap.dedent('''
+        from core import hookimpl
+        from core.schemes import Scheme
+
+        @hookimpl
+        def jixiao_load_schemes():
+            return [Scheme(id="okr", name_zh="目标与关键成果", name_en="OKR", version="0.1", plugin="okr")]
+    '''))
+    dist = tmp_path / "jixiao_probe_ext-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: jixiao-probe-ext\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[jixiao]\nokr = jixiao_probe_ext\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_external_plugins_load_only_when_allowed(installed_probe_distribution):
+    assert "okr" not in collect_schemes(make_plugin_manager(load_entry_points=True, allowed=[]))
+    assert "okr" in collect_schemes(make_plugin_manager(load_entry_points=True, allowed=["okr"]))
+    with pytest.raises(PluginError, match="'missing'"):
+        make_plugin_manager(load_entry_points=True, allowed=["missing"])
+
+
+def test_jixiao_plugins_command_lists_plugins_and_their_tenants(runner):
+    result = runner.invoke(args=["plugins"])
+    assert result.exit_code == 0
+    assert "plugins.corporate_grading  (built-in)" in result.output
+    assert "used by: jituan" in result.output and "used by: xiaoshou" in result.output and "used by: zhen" in result.output
