@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import Htmx
-from jinja2 import Template
+from jinja2_fragments.flask import render_block
 from sqlalchemy import Select, func, select
 
 from core.db import db_session
@@ -25,22 +25,18 @@ tenant_bp = Blueprint("tenant_home", __name__, url_prefix="/t/<tenant>")
 
 # --------------------------------------------------------------------------------------- rendering
 
-def _render_block(template: Template, block: str, context: dict[str, Any]) -> str:
-    current_app.update_template_context(context)
-    return "".join(template.blocks[block](template.new_context(context)))
-
-
 def render_page(template_name: str, **context: Any) -> str:
     """Render a page; an htmx request (not a history restore) gets only the block it targets.
 
     Blocks are named after the element ids they fill (``hx-target="#results"`` → block
-    ``results``, hyphens as underscores); any other htmx request gets block ``content``.
+    ``results``, hyphens as underscores); any other htmx request gets block ``content``. A block
+    rendered alone does not see the template's top-level imports, so blocks import their macros.
     """
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:
-        template = current_app.jinja_env.get_or_select_template(template_name)
+        template = current_app.jinja_env.get_template(template_name)
         target = (htmx.target or "").replace("-", "_")
-        return _render_block(template, target if target in template.blocks else "content", context)
+        return render_block(template_name, target if target in template.blocks else "content", **context)
     return render_template(template_name, **context)
 
 

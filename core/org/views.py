@@ -2,6 +2,8 @@
 inline edit (htmx) with optimistic locking, deactivate with confirmation."""
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -59,6 +61,11 @@ def _saved(message: str, location: str):
     """After a successful change: htmx gets a trigger for the toast, others a redirect."""
     flash(message, "success")
     return redirect(location)
+
+
+def _saved_trigger() -> dict[str, str]:
+    """The HX-Trigger header for the toast; JSON with ASCII escapes, as header values must be latin-1."""
+    return {"HX-Trigger": json.dumps({"jixiao:saved": _("Saved.")})}
 
 
 def _commit_or_conflict(obj_name: str) -> str | None:
@@ -148,7 +155,7 @@ def unit_edit(unit_id: int):
             conflict = _commit_or_conflict(unit.name)
             if conflict is None:
                 if inline:
-                    return unit_row(unit.id), 200, {"HX-Trigger": '{"jixiao:saved": "%s"}' % _("Saved.")}
+                    return unit_row(unit.id), 200, _saved_trigger()
                 return _saved(_("Unit %(name)s saved.", name=unit.name), url_for("org.unit", unit_id=unit.id))
             form.form_errors.append(conflict)
             status = 409
@@ -299,7 +306,7 @@ def person_edit(person_id: int):
             conflict = _commit_or_conflict(person.name)
             if conflict is None:
                 if inline:
-                    return person_row(person.id), 200, {"HX-Trigger": '{"jixiao:saved": "%s"}' % _("Saved.")}
+                    return person_row(person.id), 200, _saved_trigger()
                 return _saved(_("%(name)s saved.", name=person.name), url_for("org.person", person_id=person.id))
             form.form_errors.append(conflict)
             status = 409

@@ -113,6 +113,33 @@ def _path(raw: Any, loc: tuple) -> str:
     return path
 
 
+_ENTRY_MODELS: dict[str, type[BaseModel]] = {"units": UnitEntry, "people": PersonEntry, "accounts": AccountEntry}
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model that refused an unknown key at ``loc`` (so the message can list its keys)."""
+    if len(loc) == 1:
+        return TenantFile
+    if len(loc) == 3 and loc[0] in _ENTRY_MODELS and isinstance(loc[1], int):
+        return _ENTRY_MODELS[loc[0]]
+    if len(loc) == 3 and loc[0] == "schemes":
+        return SchemeEntry
+    return None
+
+
+def _problem(raw: Any, err: dict[str, Any]) -> str:
+    """One pydantic error as a line; unknown keys list the allowed keys, booleans say true/false."""
+    loc = tuple(err["loc"])
+    path = _path(raw, loc)
+    model = _model_at(loc) if err["type"] == "extra_forbidden" else None
+    if model is not None:
+        keys = ", ".join(f.alias or name for name, f in model.model_fields.items())
+        return f"{path}: unknown key (value {err['input']!r}); allowed keys: {keys}"
+    if err["type"] == "bool_type":
+        return f"{path}: {err['input']!r} is not allowed — only true or false"
+    return format_pydantic_error(err, path=path)
+
+
 def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTenantFile:
     """Check a parsed tenant file completely; raise TenantFileError listing every problem."""
     if not isinstance(raw, dict):
@@ -120,7 +147,7 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
     try:
         data = TenantFile.model_validate(raw)
     except ValidationError as exc:
-        raise TenantFileError(FILE_NAME, [format_pydantic_error(e, path=_path(raw, tuple(e['loc']))) for e in exc.errors()]) from None
+        raise TenantFileError(FILE_NAME, [_problem(raw, e) for e in exc.errors()]) from None
 
     problems: list[str] = []
     slug = data.slug or folder_slug
@@ -135,7 +162,12 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
         if scheme is None:
             problems.append(f"schemes.{scheme_id}: unknown scheme; loaded schemes are {', '.join(schemes) or 'none'}")
             continue
-        merged, errors = scheme.validate_settings(entry.settings)
+        known = scheme.settings_model.model_fields
+        overrides = entry.settings or {}
+        for key in overrides.keys() - known.keys():
+            problems.append(f"schemes.{scheme_id}.settings.{key}: unknown setting (value {overrides[key]!r}); "
+                            f"allowed: {', '.join(known) or 'none (the scheme has no settings)'}")
+        merged, errors = scheme.validate_settings({k: v for k, v in overrides.items() if k in known})
         problems.extend(f"schemes.{scheme_id}.{e}" for e in errors)
         if merged is not None:
             settings[scheme_id] = merged
@@ -145,7 +177,7 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
         if unit.parent is not None and unit.parent not in unit_codes:
             problems.append(f"units[{i}]({unit.code}).parent: {unit.parent!r} is not a unit code in this file; allowed: one of the units' codes or null")
         if unit.parent == unit.code:
-            problems.append(f"units[{i}]({unit.code}).parent: a unit cannot be its own parent")
+            problems.append(f"units[{i}]({unit.code}).parent: {unit.parent!r} is the unit itself; allowed: another unit's code or null")
     problems.extend(_cycles(data.units))
 
     classes = sorted({c for sid, e in data.schemes.items() if e.enabled and sid in schemes for c in schemes[sid].staff_classes})
@@ -153,7 +185,7 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
     for i, person in enumerate(data.people):
         where = f"people[{i}]({person.number})"
         if person.unit not in unit_codes:
-            problems.append(f"{where}.unit: {person.unit!r} is not a unit code in this file")
+            problems.append(f"{where}.unit: {person.unit!r} is not a unit code in this file; allowed: one of the units' codes")
         if person.staff_class is not None and person.staff_class not in classes:
             allowed = ", ".join(classes) if classes else "none (the enabled schemes have no staff classes)"
             problems.append(f"{where}.class: {person.staff_class!r} is not a staff class of the enabled schemes; allowed: {allowed}")
@@ -164,7 +196,7 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
         where = f"accounts[{i}]({account.username})"
         if account.person is not None:
             if account.person not in numbers:
-                problems.append(f"{where}.person: {account.person!r} is not a person number in this file")
+                problems.append(f"{where}.person: {account.person!r} is not a person number in this file; allowed: one of the people's numbers or null")
             elif account.person in linked:
                 problems.append(f"{where}.person: {account.person!r} already has the account {linked[account.person]!r}; one account per person")
             else:
@@ -178,7 +210,7 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
             problems.append(f"{where}.units: {account.units!r} only goes with role unit_head")
         for code in account.units:
             if code not in unit_codes:
-                problems.append(f"{where}.units: {code!r} is not a unit code in this file")
+                problems.append(f"{where}.units: {code!r} is not a unit code in this file; allowed: the units' codes")
         if len(set(account.roles)) != len(account.roles):
             problems.append(f"{where}.roles: {account.roles!r} lists a role twice")
 
@@ -199,6 +231,7 @@ def _unique(problems: list[str], section: str, keys: list[str], key_name: str) -
 
 def _cycles(units: list[UnitEntry]) -> list[str]:
     parent = {u.code: u.parent for u in units}
+    index = {u.code: i for i, u in enumerate(units)}
     problems, reported = [], set()
     for code in parent:
         path, node = [], code
@@ -208,7 +241,9 @@ def _cycles(units: list[UnitEntry]) -> list[str]:
         if node is not None and node in path and node not in reported:
             loop = path[path.index(node):]
             reported.update(loop)
-            problems.append(f"units: parents form a loop {' → '.join(loop + [node])}; the tree needs a root")
+            if len(loop) > 1:  # a unit that is its own parent is reported by validate()
+                problems.append(f"units[{index[node]}]({node}).parent: {parent[node]!r} closes the loop "
+                                f"{' → '.join(loop + [node])}; allowed: a unit outside {node}'s own sub-tree, or null for a root")
     return problems
 
 

@@ -1,0 +1,108 @@
+"""In a real browser (Debian's headless Chromium driven by Playwright): live search, inline edit
+with its toast, and no content-security-policy violation on the way."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page(live_server, tmp_path):
+    if CHROMIUM is None:
+        if os.environ.get("JIXIAO_REQUIRE_BROWSER"):
+            pytest.fail("JIXIAO_REQUIRE_BROWSER is set but chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        page.problems = []
+        page.on("console", lambda msg: msg.type == "error" and page.problems.append(msg.text))
+        page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+        page.base = live_server
+        yield page
+        browser.close()
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def login(page, tenant="jituan", username="hr"):
+    page.goto(f"{page.base}/t/{tenant}/login")
+    page.fill("#username", username)
+    page.fill("#password", "jixiao-demo")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{page.base}/t/{tenant}/")
+
+
+def test_live_search_and_inline_edit(page):
+    login(page)
+    page.goto(f"{page.base}/t/jituan/org/people")
+    rows = page.locator("#results tbody tr")
+    assert rows.count() == 25  # first page
+    page.evaluate("window.__marker = 'same page'")  # survives only if no full reload happens
+    first = rows.first.locator("td").nth(1).inner_text()
+    page.fill("input[name=q]", first)
+    expect(rows).to_have_count(1)
+    assert page.evaluate("window.__marker") == "same page"
+    assert f"q={first}" in page.url or "q=" in page.url  # the search is in the address bar
+
+    row = page.locator("#results tbody tr").first
+    row.get_by_role("link", name="编辑").click()
+    position = page.locator("#results tbody tr input[name=position]")
+    position.wait_for()
+    position.fill("浏览器里改的岗位")
+    page.locator("#results tbody tr").get_by_role("button", name="保存").click()
+    page.wait_for_selector("#results tbody tr:not(.editing)")
+    assert "浏览器里改的岗位" in page.locator("#results tbody tr").first.inner_text()
+    page.wait_for_selector("#toast .flash.success")
+    assert page.problems == [], page.problems
+
+    page.reload()
+    assert "浏览器里改的岗位" in page.locator("#results").inner_text()
+
+
+def test_conflicting_inline_edit_is_shown_not_overwritten(page):
+    login(page)
+    page.goto(f"{page.base}/t/jituan/org/units?q=FIN")
+    page.locator("#results tbody tr").first.get_by_role("link", name="编辑").click()
+    name = page.locator("#results tbody tr input[name=name]")
+    name.wait_for()
+    # someone else saves the same unit in another tab meanwhile
+    other = page.context.new_page()
+    other.goto(f"{page.base}/t/jituan/org/units?q=FIN")
+    other.locator("#results tbody tr").first.get_by_role("link", name="编辑").click()
+    other.locator("#results tbody tr input[name=name]").fill("财务中心")
+    other.locator("#results tbody tr").get_by_role("button", name="保存").click()
+    other.wait_for_selector("#results tbody tr:not(.editing)")
+    name.fill("财务部(我的修改)")
+    page.locator("#results tbody tr").get_by_role("button", name="保存").click()
+    page.wait_for_selector("#results tbody tr.editing .flash.error")
+    assert "他人" in page.locator("#results tbody tr.editing").inner_text() or \
+           "someone else" in page.locator("#results tbody tr.editing").inner_text()
+    other.reload()
+    assert "财务中心" in other.locator("#results").inner_text()
