@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, g, redirect, request, session
+from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -17,6 +17,9 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():  # commands and services outside a request
+        tenant = g.get("tenant")
+        return tenant.locale if tenant is not None else "zh"
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return chosen

@@ -33,7 +33,8 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in mapping:
-            raise YamlError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            raise YamlError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}; "
+                            f"each key may appear once in a mapping")
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 

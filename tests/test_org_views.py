@@ -226,7 +226,23 @@ def test_inline_save_with_a_stale_version_is_refused(app, hr):
     body = page_text(response)
     assert body.lstrip().startswith(f'<tr id="unit-{fin.id}" class="editing">')
     assert "财务中心 was changed by someone else" in body  # named as it is now
+    assert "Now: Name: 财务中心" in body  # what the other editor saved
+    assert 'value="资金部"' in body  # the user's input is kept
     assert get_unit(app, "FIN").name == "财务中心"
+    # the returned row carries the current version: saving again is a deliberate overwrite
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', body).group(1)
+    again = hr.post(url, data=unit_form(fin, name="资金部", version=version), headers=HTMX_ROW)
+    assert again.status_code == 200
+    assert get_unit(app, "FIN").name == "资金部"
+
+
+def test_a_form_without_its_version_is_refused(app, hr):
+    fin = get_unit(app, "FIN")
+    data = unit_form(fin, name="无版本")
+    del data["version"]
+    response = hr.post(f"{UNITS}/{fin.id}/edit", data=data)
+    assert response.status_code == 409 and "did not say which version" in page_text(response)
+    assert get_unit(app, "FIN").name == fin.name
 
 
 # ------------------------------------------------------------------------------------- deactivate units
@@ -346,3 +362,29 @@ def test_person_page_is_not_stored_by_caches(app, hr):
     assert response.status_code == 200
     assert "叶思琪" in page_text(response)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+
+def test_nobody_deactivates_themselves(app, hr):
+    with tenant_db(app) as session:
+        me = session.get(Person, session.scalar(select(User.person_id).where(User.username == "hr")))
+    response = hr.post(f"{PEOPLE}/{me.id}/deactivate", data={"version": me.version}, follow_redirects=True)
+    assert "You cannot deactivate yourself" in page_text(response)
+    assert get_person(app, me.number).active
+
+
+def test_the_last_tenant_administrator_stays(app):
+    from core.models import RoleMembership
+    from core.org import service
+
+    with tenant_db(app, "xiaoshou") as session:
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        with pytest.raises(service.RuleError, match="最后一个在用的管理员账号"):  # outside a request: the tenant's language
+            service.set_person_active(admin.person, False, admin.person.version)
+        session.rollback()
+        manager = session.scalar(select(User).where(User.username == "manager"))
+        manager.memberships.append(RoleMembership(role="tenant_admin"))
+        session.flush()
+        service.set_person_active(admin.person, False, admin.person.version)  # now another admin remains
+        assert not admin.active
+        session.rollback()

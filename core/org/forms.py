@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from core.models import PERSON_STATUSES, UNIT_KINDS
@@ -28,14 +29,19 @@ def code_format(form, field) -> None:
         raise ValidationError(_("%(value)s is not allowed: use 1-32 letters, digits, '-' or '_'.", value=field.data))
 
 
+def choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms options."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class ChoiceField(SelectField):
     """A select whose error names the value sent and the values allowed."""
 
     def pre_validate(self, form) -> None:
-        allowed = [value for value, _label in self.choices]
+        allowed = [c.value for c in self.choices]
         if self.data not in allowed:
             shown = self.raw_data[0] if self.raw_data else self.data
-            names = ", ".join(str(label) for value, label in self.choices if value not in (None, ""))
+            names = ", ".join(str(c.label) for c in self.choices if c.value not in (None, ""))
             raise ValidationError(_("%(value)s is not allowed; choose one of: %(allowed)s.",
                                     value=shown, allowed=names or "-"))
 
@@ -59,7 +65,7 @@ class VersionedForm(FlaskForm):
 class UnitForm(VersionedForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32), code_format])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    kind = ChoiceField(_l("Kind"), choices=list(UNIT_KIND_LABELS.items()))
+    kind = ChoiceField(_l("Kind"), choices=choices(UNIT_KIND_LABELS.items()))
     parent_id = ChoiceField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
 
     def values(self) -> dict:
@@ -73,7 +79,7 @@ class PersonForm(VersionedForm):
     unit_id = ChoiceField(_l("Unit"), coerce=_int_or_none)
     position = StringField(_l("Position"), validators=[Optional(), Length(max=100)])
     staff_class = ChoiceField(_l("Staff class"), validators=[Optional()])
-    status = ChoiceField(_l("Status"), choices=list(STATUS_LABELS.items()))
+    status = ChoiceField(_l("Status"), choices=choices(STATUS_LABELS.items()))
 
     def values(self) -> dict:
         return {"number": self.number.data.strip(), "name": self.name.data.strip(), "unit_id": self.unit_id.data,

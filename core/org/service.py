@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from core.audit import record, snapshot
 from core.db import db_session
-from core.models import OrgUnit, Person, User
+from core.models import OrgUnit, Person, RoleMembership, User
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "active")
 PERSON_FIELDS = ("number", "name", "unit_id", "position", "staff_class", "status", "active")
@@ -29,8 +29,18 @@ class RuleError(ValueError):
         self.field = field
 
 
+def form_snapshot(obj: Any) -> dict[str, Any]:
+    """The editable fields of a unit or person, keyed like their forms."""
+    fields = UNIT_FIELDS if isinstance(obj, OrgUnit) else PERSON_FIELDS
+    return {f: getattr(obj, f) for f in fields if f != "active"}
+
+
 def check_version(obj: Any, version: int | None) -> None:
-    if version is not None and obj.version != version:
+    """The form must carry the version it was opened at, and that must still be current."""
+    if version is None:
+        raise Conflict(_("The form did not say which version of %(name)s it edits; reload the page and try again.",
+                         name=getattr(obj, "name", "")))
+    if obj.version != version:
         raise Conflict(_("%(name)s was changed by someone else (version %(theirs)s, your form had %(yours)s). "
                          "Reload to see the current values, then apply your change again.",
                          name=getattr(obj, "name", ""), theirs=obj.version, yours=version))
@@ -115,13 +125,30 @@ def save_person(person: Person | None, values: dict[str, Any], version: int | No
     return _apply(person or Person(), values, PERSON_FIELDS, "update" if person else "create")
 
 
-def set_person_active(person: Person, active: bool, version: int | None = None) -> Person:
-    """Deactivate a person (and their login) or reactivate them."""
+def set_person_active(person: Person, active: bool, version: int | None = None, acting: User | None = None) -> Person:
+    """Deactivate a person (and their login) or reactivate them.
+
+    Nobody deactivates themselves, and the last active tenant administrator stays: either would
+    lock the organisation out of its own administration.
+    """
     check_version(person, version)
     if active and not person.unit.active:
         raise RuleError(_("%(person)s's unit is inactive; move them to an active unit first.", person=person.name))
+    accounts = list(db_session.scalars(select(User).where(User.person_id == person.id, User.active.is_(True))))
+    if not active:
+        if acting is not None and any(a.id == acting.id for a in accounts):
+            raise RuleError(_("You cannot deactivate yourself; ask another administrator."))
+        admins = {a.id for a in accounts if "tenant_admin" in a.roles}
+        if admins:
+            others = db_session.scalar(
+                select(func.count(func.distinct(User.id))).select_from(User)
+                .join(RoleMembership, RoleMembership.user_id == User.id)
+                .where(RoleMembership.role == "tenant_admin", User.active.is_(True), User.id.not_in(admins)))
+            if not others:
+                raise RuleError(_("%(person)s holds the last active administrator account of this organisation; "
+                                  "give another account the administrator role first.", person=person.name))
     _apply(person, {"active": active}, PERSON_FIELDS, "activate" if active else "deactivate")
     if not active:
-        for account in db_session.scalars(select(User).where(User.person_id == person.id, User.active.is_(True))):
+        for account in accounts:
             _apply(account, {"active": False}, ("username", "active"), "deactivate")
     return person

@@ -15,8 +15,8 @@ from core.audit import history
 from core.db import db_session
 from core.models import OrgUnit, Person, RoleMembership, User
 from core.org import service
-from core.org.forms import STATUS_LABELS, UNIT_KIND_LABELS, PersonForm, UnitForm
-from core.policy import can, permission_required
+from core.org.forms import STATUS_LABELS, UNIT_KIND_LABELS, PersonForm, UnitForm, choices
+from core.policy import can, permission_required, tenant_user
 from core.schemes_web import enabled_schemes
 from core.plugins import get_schemes
 from core.web import paginate, paginate_list, render_page, unit_tree
@@ -68,13 +68,50 @@ def _saved_trigger() -> dict[str, str]:
     return {"HX-Trigger": json.dumps({"jixiao:saved": _("Saved.")})}
 
 
-def _commit_or_conflict(obj_name: str) -> str | None:
-    try:
-        db_session.commit()
-        return None
-    except StaleDataError:
-        db_session.rollback()
-        return _("%(name)s was changed by someone else while you were saving. Reload and apply your change again.", name=obj_name)
+def _conflict_message(obj, form) -> str:
+    """Which fields someone else changed, and what they hold now."""
+    changed = []
+    for key, value in service.form_snapshot(obj).items():
+        field = form[key]
+        if str(field.data if field.data is not None else "") != str(value if value is not None else ""):
+            labels = {str(c.value): c.label for c in getattr(field, "choices", None) or []}
+            shown = labels.get(str(value), value) if value not in (None, "") else "—"
+            changed.append(f"{field.label.text}: {str(shown).strip()}")
+    return _("%(name)s was changed by someone else while you were editing. Now: %(current)s. "
+             "Your values are kept below: save again to replace theirs, or cancel.",
+             name=obj.name, current="; ".join(changed) or "—")
+
+
+def edit_object(kind: str, obj, form, save, row_view, templates: tuple[str, str], saved: str, detail_url: str):
+    """The edit flow units and people share: validate, save with the form's version, commit.
+
+    A version that no longer matches (someone saved in between, or the commit lost a race) is a
+    409 that keeps the user's input, names the other side's values and takes the current version,
+    so saving again is a deliberate overwrite.
+    """
+    inline = _is_htmx() and request.args.get("inline") == "1"
+    status = 200
+    if form.validate_on_submit():
+        try:
+            save(obj, form.values(), form.version_number())
+            db_session.commit()
+            if inline:
+                return row_view(obj.id), 200, _saved_trigger()
+            return _saved(saved, detail_url)
+        except (service.Conflict, StaleDataError) as exc:
+            db_session.rollback()
+            db_session.refresh(obj)
+            missing_version = isinstance(exc, service.Conflict) and form.version_number() is None
+            form.form_errors.append(str(exc) if missing_version else _conflict_message(obj, form))
+            form.version.data = str(obj.version)
+            status = 409
+        except service.RuleError as exc:
+            db_session.rollback()
+            (getattr(form, exc.field).errors if exc.field else form.form_errors).append(str(exc))
+            status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_template(templates[0] if inline else templates[1], form=form, **{kind: obj}), status
 
 
 # ------------------------------------------------------------------------------------- units
@@ -101,7 +138,7 @@ def units():
 def unit_new():
     """Create a unit."""
     form = UnitForm()
-    form.parent_id.choices = _parent_choices(None)
+    form.parent_id.choices = choices(_parent_choices(None))
     if request.method == "GET" and request.args.get("parent", "").isdigit():
         form.parent_id.data = int(request.args["parent"])
     if form.validate_on_submit():
@@ -146,31 +183,9 @@ def unit_edit(unit_id: int):
     """Edit a unit: inline in the table row (htmx) or as a page. A stale version is refused (409)."""
     unit = get_unit(unit_id)
     form = UnitForm(obj=unit if request.method == "GET" else None)
-    form.parent_id.choices = _parent_choices(unit)
-    inline = _is_htmx() and request.args.get("inline") == "1"
-    status = 200
-    if form.validate_on_submit():
-        try:
-            service.save_unit(unit, form.values(), form.version_number())
-            conflict = _commit_or_conflict(unit.name)
-            if conflict is None:
-                if inline:
-                    return unit_row(unit.id), 200, _saved_trigger()
-                return _saved(_("Unit %(name)s saved.", name=unit.name), url_for("org.unit", unit_id=unit.id))
-            form.form_errors.append(conflict)
-            status = 409
-        except service.Conflict as exc:
-            db_session.rollback()
-            form.form_errors.append(str(exc))
-            status = 409
-        except service.RuleError as exc:
-            db_session.rollback()
-            getattr(form, exc.field or "code").errors.append(str(exc))
-            status = 422
-    elif request.method == "POST":
-        status = 422
-    template = "org/_unit_row_edit.html" if inline else "org/unit_form.html"
-    return render_template(template, form=form, unit=unit), status
+    form.parent_id.choices = choices(_parent_choices(unit))
+    return edit_object("unit", unit, form, service.save_unit, unit_row, ("org/_unit_row_edit.html", "org/unit_form.html"),
+                       _("Unit %(name)s saved.", name=form.name.data), url_for("org.unit", unit_id=unit.id))
 
 
 @bp.route("/units/<int:unit_id>/deactivate", methods=["GET", "POST"])
@@ -194,16 +209,19 @@ def _toggle_active(obj, active: bool):
         return render_template("org/confirm_deactivate.html", obj=obj, kind=kind, back=back)
     version = request.form.get("version", "")
     try:
-        setter = service.set_unit_active if kind == "unit" else service.set_person_active
-        setter(obj, active, int(version) if version.isdigit() else None)
-        conflict = _commit_or_conflict(obj.name)
-        if conflict:
-            flash(conflict, "error")
+        version_number = int(version) if version.isdigit() else None
+        if kind == "unit":
+            service.set_unit_active(obj, active, version_number)
         else:
-            flash(_("%(name)s reactivated.", name=obj.name) if active else _("%(name)s deactivated.", name=obj.name), "success")
+            service.set_person_active(obj, active, version_number, acting=tenant_user(current_user))
+        db_session.commit()
+        flash(_("%(name)s reactivated.", name=obj.name) if active else _("%(name)s deactivated.", name=obj.name), "success")
     except (service.RuleError, service.Conflict) as exc:
         db_session.rollback()
         flash(str(exc), "error")
+    except StaleDataError:
+        db_session.rollback()
+        flash(_("%(name)s was changed by someone else at the same moment; nothing was changed. Try again.", name=obj.name), "error")
     if _is_htmx():
         return "", 204, {"HX-Redirect": back}
     return redirect(back)
@@ -246,12 +264,12 @@ def people():
 
 def _person_form(person: Person | None) -> PersonForm:
     form = PersonForm(obj=person if request.method == "GET" else None)
-    form.unit_id.choices = _unit_choices()
+    form.unit_id.choices = choices(_unit_choices())
     schemes = get_schemes()
     classes = sorted({c for sid in enabled_schemes(g.tenant) if sid in schemes for c in schemes[sid].staff_classes})
     if person is not None and person.staff_class and person.staff_class not in classes:
         classes.append(person.staff_class)  # keep a class that an older setup assigned
-    form.staff_class.choices = [("", "—")] + [(c, c) for c in classes]
+    form.staff_class.choices = choices([("", "—")] + [(c, c) for c in classes])
     if request.method == "GET" and person is None and request.args.get("unit", "").isdigit():
         form.unit_id.data = int(request.args["unit"])
     return form
@@ -298,30 +316,8 @@ def person_edit(person_id: int):
     """Edit a person inline (htmx) or as a page; a stale version is refused (409)."""
     person = get_person(person_id)
     form = _person_form(person)
-    inline = _is_htmx() and request.args.get("inline") == "1"
-    status = 200
-    if form.validate_on_submit():
-        try:
-            service.save_person(person, form.values(), form.version_number())
-            conflict = _commit_or_conflict(person.name)
-            if conflict is None:
-                if inline:
-                    return person_row(person.id), 200, _saved_trigger()
-                return _saved(_("%(name)s saved.", name=person.name), url_for("org.person", person_id=person.id))
-            form.form_errors.append(conflict)
-            status = 409
-        except service.Conflict as exc:
-            db_session.rollback()
-            form.form_errors.append(str(exc))
-            status = 409
-        except service.RuleError as exc:
-            db_session.rollback()
-            getattr(form, exc.field or "number").errors.append(str(exc))
-            status = 422
-    elif request.method == "POST":
-        status = 422
-    template = "org/_person_row_edit.html" if inline else "org/person_form.html"
-    return render_template(template, form=form, person=person), status
+    return edit_object("person", person, form, service.save_person, person_row, ("org/_person_row_edit.html", "org/person_form.html"),
+                       _("%(name)s saved.", name=form.name.data), url_for("org.person", person_id=person.id))
 
 
 @bp.route("/people/<int:person_id>/deactivate", methods=["GET", "POST"])

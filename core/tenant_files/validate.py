@@ -189,6 +189,7 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
         if person.staff_class is not None and person.staff_class not in classes:
             allowed = ", ".join(classes) if classes else "none (the enabled schemes have no staff classes)"
             problems.append(f"{where}.class: {person.staff_class!r} is not a staff class of the enabled schemes; allowed: {allowed}")
+    problems.extend(_inactive_units_in_use(data))
 
     _unique(problems, "accounts", [a.username for a in data.accounts], "username")
     linked: dict[str, str] = {}
@@ -217,6 +218,20 @@ def validate(raw: Any, folder_slug: str, schemes: dict[str, Scheme]) -> ValidTen
     if problems:
         raise TenantFileError(FILE_NAME, problems)
     return ValidTenantFile(slug=slug, data=data, scheme_settings=settings)
+
+
+def _inactive_units_in_use(data: TenantFile) -> list[str]:
+    """An inactive unit may not hold active people or active sub-units (the portal refuses it too)."""
+    inactive = {u.code: i for i, u in enumerate(data.units) if not u.active}
+    problems = []
+    for code, i in inactive.items():
+        people = [p.number for p in data.people if p.unit == code and p.active]
+        children = [u.code for u in data.units if u.parent == code and u.active]
+        if people or children:
+            held = ", ".join(f"{label} {', '.join(keys)}" for label, keys in (("people", people), ("sub-units", children)) if keys)
+            problems.append(f"units[{i}]({code}).active: false is not allowed while active {held} remain in it; "
+                            f"allowed: true, or deactivate or move them too")
+    return problems
 
 
 def _unique(problems: list[str], section: str, keys: list[str], key_name: str) -> set[str]:
