@@ -169,3 +169,21 @@ def db(app):
 
     with app.app_context():
         yield db_session
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests ran on each database, so a run without PostgreSQL is visible."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            backend = next((b for b in ("postgresql", "sqlite") if f"[{b}" in nodeid or f"-{b}" in nodeid), "no database")
+            counts.setdefault(backend, {}).setdefault(outcome, 0)
+            counts[backend][outcome] += 1
+    terminalreporter.section("tests per database")
+    for backend in ("sqlite", "postgresql", "no database"):
+        if backend in counts:
+            detail = ", ".join(f"{n} {o}" for o, n in sorted(counts[backend].items()))
+            terminalreporter.write_line(f"{backend}: {detail}")
+    if "postgresql" not in counts:
+        terminalreporter.write_line("postgresql: not run (set JIXIAO_TEST_DATABASE_URL)")
