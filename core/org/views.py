@@ -58,7 +58,7 @@ def _unit_choices() -> list[tuple]:
 
 
 def _saved(message: str, location: str):
-    """After a successful change: htmx gets a trigger for the toast, others a redirect."""
+    """After a successful page form: a flash message and a redirect (post/redirect/get)."""
     flash(message, "success")
     return redirect(location)
 
