@@ -102,6 +102,9 @@ def init_app(app: Flask) -> None:
         for command in commands:
             app.cli.add_command(command)
     app.cli.add_command(plugins_command)
+    from core.scoring.cli import score_command
+
+    app.cli.add_command(score_command)
 
 
 @click.command("plugins")

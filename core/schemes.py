@@ -7,7 +7,7 @@ pydantic model: the defaults are the model's defaults and a tenant's overrides a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -37,6 +37,10 @@ class Scheme:
     staff_classes: tuple[str, ...] = ()
     settings_model: type[SchemeSettings] = SchemeSettings
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # term -> {zh, en}
+    # Scoring (core/scoring): build_case(shape, period, settings) -> Case, raising CaseError;
+    # compute(case) -> CaseResult, pure: no database, no Flask.
+    build_case: Callable[..., Any] | None = None
+    compute: Callable[..., Any] | None = None
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_zh

@@ -1,0 +1,43 @@
+"""Exact, explainable scoring (the engine the schemes compose).
+
+How a scheme scores (see plugins/*/scoring.py):
+
+1. ``build_case(shape, period, settings)`` validates the subjects with pydantic models built on
+   :class:`core.scoring.case.Strict` (``Num`` fields are exact), collects every problem as
+   ``<subject id>.<field>: <found> — <allowed>`` and raises :class:`CaseError` listing all of them;
+   otherwise returns a :class:`Case`.
+2. ``compute(case)`` is pure: it evaluates the scheme's formulas (compiled from the settings with
+   :func:`core.scoring.formula.compile_formula`), composes the blocks in :mod:`core.scoring.blocks`,
+   rounds each final score once (:func:`core.scoring.numbers.round_half_up`), grades and ranks the
+   rounded scores (:func:`finish`), and returns a :class:`CaseResult` whose breakdowns go down to
+   the raw inputs.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Callable, Hashable, Iterable
+
+from core.scoring.blocks import GradeBands, competition_ranks
+from core.scoring.breakdown import Breakdown
+from core.scoring.numbers import round_half_up
+from core.scoring.result import SubjectResult
+
+
+def finish(entries: Iterable[tuple[Any, Fraction | None, Breakdown | None]], bands: GradeBands | None = None,
+           group: Callable[[Any], Hashable] = lambda subject: 0,
+           flags: Callable[[Any], list[str]] = lambda subject: [],
+           extra: Callable[[Any], dict] = lambda subject: {}) -> list[SubjectResult]:
+    """Round each score once, grade and rank the rounded scores, in input order.
+
+    :param entries: ``(subject, exact score or None, breakdown)``; subjects need ``id`` and may have ``name``.
+    :param group: the ranking group of a subject (competition ranks within it).
+    """
+    rows = []
+    for subject, score, breakdown in entries:
+        rounded = None if score is None else round_half_up(score)
+        rows.append((subject, rounded, breakdown))
+    ranks = competition_ranks((id(s), group(s), r) for s, r, _b in rows)
+    return [SubjectResult(id=s.id, name=getattr(s, "name", None), score=r,
+                          grade=bands.grade(r) if bands is not None and r is not None else None,
+                          rank=ranks.get(id(s)), flags=flags(s), breakdown=b, extra=extra(s))
+            for s, r, b in rows]

@@ -1,0 +1,65 @@
+"""Breakdowns: every computed score explained down to its raw inputs.
+
+A breakdown is a tree ``{"label", "value", "formula", "terms": [...]}``; a term may carry a
+``weight`` and the ``input`` it came from (a scorecard item, a rater's rating, an event).
+Built with ``__slots__`` objects because a cycle makes tens of thousands of them.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from core.scoring.numbers import display
+
+
+class Breakdown:
+    __slots__ = ("label", "value", "formula", "terms", "weight", "input", "note")
+
+    def __init__(self, label: str, value: Any, formula: str | None = None, terms: list["Breakdown"] | None = None,
+                 weight: Fraction | None = None, input: Any = None, note: str | None = None):
+        self.label = label
+        self.value = value
+        self.formula = formula
+        self.terms = terms or []
+        self.weight = weight
+        self.input = input
+        self.note = note
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label, "value": _plain(self.value)}
+        if self.formula is not None:
+            out["formula"] = self.formula
+        if self.weight is not None:
+            out["weight"] = _plain(self.weight)
+        if self.input is not None:
+            out["input"] = _plain(self.input)
+        if self.note is not None:
+            out["note"] = self.note
+        out["terms"] = [t.to_dict() for t in self.terms]
+        return out
+
+    def find(self, label: str) -> "Breakdown | None":
+        """The first node with this label, depth first (for tests and the portal's drill-down)."""
+        if self.label == label:
+            return self
+        for term in self.terms:
+            found = term.find(label)
+            if found is not None:
+                return found
+        return None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return display(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "is_finite"):  # Decimal
+        return float(value)
+    return value
+
+
+def leaf(label: str, value: Any, **kwargs: Any) -> Breakdown:
+    return Breakdown(label, value, **kwargs)
