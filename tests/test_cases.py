@@ -10,6 +10,8 @@ with the results worked out by hand (the arithmetic is in the case file's commen
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,10 +32,21 @@ def score():
     app = make_test_app("sqlite://")  # scoring needs no database
 
     def run(path: Path):
-        with app.app_context():
-            return CliRunner().invoke(score_command, [str(path)], catch_exceptions=False)
+        # from the case's folder, so messages naming the file are the same on every machine
+        with app.app_context(), _cwd(path.parent):
+            return CliRunner().invoke(score_command, [path.name], catch_exceptions=False)
 
     return run
+
+
+@contextmanager
+def _cwd(folder: Path):
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def _id(path: Path) -> str:

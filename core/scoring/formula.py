@@ -304,6 +304,8 @@ class _Compiler:
         return (lambda env: then(env) if test(env) else otherwise(env)), NUM
 
     def _Call(self, node: ast.Call, depth: int):
+        if isinstance(node.func, ast.Attribute):
+            raise self.fail(node.func, f"attribute access (a.b) is not allowed in formulas; allowed: {_ALLOWED}")
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, f"only these functions may be called: {', '.join(FUNCTIONS)}")
         name = node.func.id
