@@ -215,7 +215,7 @@ class _Compiler:
     def number(self, node: ast.AST, depth: int) -> Evaluator:
         fn, kind = self.compile(node, depth)
         if kind != NUM:
-            raise self.fail(node, f"is a {kind}, but a number is needed here")
+            raise FormulaError(f"`{self.text(node)}` is a {kind}, but a number is needed here")
         return fn
 
     # leaves
