@@ -101,7 +101,9 @@ def test_jixiao_load_schemes_collects_the_builtin_schemes():
     assert set(schemes) == {"corporate-grading", "sales-attitude", "gov-public-evaluation"}
     corporate = schemes["corporate-grading"]
     assert corporate.staff_classes == ("A", "B", "C")
-    assert corporate.default_settings() == {"letter_rules": "warn"}
+    defaults = corporate.default_settings()
+    assert defaults["letter_rules"] == "warn"
+    assert defaults["unit_monthly_formula"] == "plan_score * 0.6 + form_score * 0.4 + adjust"
     assert corporate.validate_settings({"letter_rules": "sometimes"})[1] == [
         "settings.letter_rules: 'sometimes' is not allowed — Input should be 'warn' or 'enforce'"]
 

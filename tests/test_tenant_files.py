@@ -294,7 +294,11 @@ def test_loading_a_new_tenant_creates_it(app, runner, tmp_path):
             "auditor": [("committee", None)]}
 
         schemes = [(s.scheme_id, s.enabled, s.settings) for s in session.scalars(select(TenantScheme))]
-        assert schemes == [("corporate-grading", True, {"letter_rules": "enforce"})]
+        from plugins.corporate_grading import SCHEME
+
+        # the tenant's override merged over every default, as the scheme validated it
+        assert schemes == [("corporate-grading", True, SCHEME.validate_settings({"letter_rules": "enforce"})[0])]
+        assert schemes[0][2]["letter_rules"] == "enforce"
 
         audit = list(session.scalars(select(AuditLog)))
         assert {a.actor for a in audit} == {"cli"}
