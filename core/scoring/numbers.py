@@ -64,12 +64,32 @@ def to_decimal(value: Fraction, places: int = 2) -> Decimal:
 
 
 def display(value: Fraction | Decimal | int | None, places: int = 6) -> float | None:
-    """A value for a breakdown: exact when it terminates within ``places`` decimals, else rounded."""
+    """A value for a breakdown (a JSON number): the nearest float, to ``places`` decimals.
+    Exactness lives in the scores; this is for reading."""
     if value is None:
         return None
-    if isinstance(value, Decimal):
-        return float(value)
-    return float(round_half_up(Fraction(value), places))
+    return round(float(value), places)
+
+
+def text(value: Fraction | Decimal | int, max_places: int = 12) -> str:
+    """Plain decimal text for messages and stored settings: ``1``, ``-0.5``, ``0.1234567``;
+    exact whenever the value is a terminating decimal (every value read from input is)."""
+    value = Fraction(value)
+    denominator = value.denominator
+    places = 0
+    while denominator % 10 == 0 or denominator % 2 == 0 or denominator % 5 == 0:
+        if denominator % 10 == 0:
+            denominator //= 10
+        elif denominator % 2 == 0:
+            denominator //= 2
+        else:
+            denominator //= 5
+        places += 1
+    if denominator != 1 or places > max_places:
+        places = max_places  # a repeating decimal: shown rounded
+    rounded = round_half_up(value, places)
+    result = format(rounded.normalize(), "f") if rounded else "0"
+    return result
 
 
 def mean(values: list[Fraction]) -> Fraction:

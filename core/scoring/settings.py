@@ -7,7 +7,7 @@ from typing import Annotated, Any, Mapping
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 from core.scoring.formula import FormulaError, compile_formula
-from core.scoring.numbers import NumberError, display, exact
+from core.scoring.numbers import NumberError, exact, text
 
 
 def FormulaText(names: Mapping[str, str] | tuple[str, ...]) -> Any:  # noqa: N802 - a type factory
@@ -31,7 +31,7 @@ def _exact(value: Any) -> Fraction:
 
 
 def _serialise(value: Fraction) -> str:
-    return str(display(value))
+    return text(value)  # exact decimal text: re-reading the stored settings gives the same number
 
 
 Exact = Annotated[Fraction, BeforeValidator(_exact), PlainSerializer(_serialise, return_type=str)]

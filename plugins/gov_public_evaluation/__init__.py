@@ -1,18 +1,118 @@
 """Built-in scheme `gov-public-evaluation`: township indicators and public evaluation (schemes.md §3)."""
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, WrapValidator
 
 from core import hookimpl
 from core.schemes import Scheme, SchemeSettings
 from core.schemes_web import scheme_home_panel
+from core.scoring.settings import Exact, FormulaText
+from plugins.gov_public_evaluation.indicators import (DEFAULT_INDICATORS, DEFAULT_SURVEY_CATEGORIES,
+                                                       check_categories, check_tree)
 
 PLUGIN = "plugins.gov_public_evaluation"
 
+FORMULA_NAMES = {"indicator_points": "number", "public_score": "number", "inspection": "number",
+                 "reporting_shortfall": "number"}
+DEFAULT_TOTAL = "indicator_points * 0.7 + public_score * 0.3 - inspection - reporting_shortfall"
+
+
+def _whole_number(value):
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a whole number")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole_number), Field(ge=0)]
+
+
+def _not_negative(value: Fraction) -> Fraction:
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+NonNegative = Annotated[Exact, AfterValidator(_not_negative)]
+
+
+class Indicator(SchemeSettings):
+    """A second-level indicator (二级指标): points earned from 0 up to ``max``."""
+
+    code: str = Field(description="Code used in the units' inputs (indicators: {code: points}).")
+    name: str = Field(description="Name shown in results and breakdowns.")
+    max: Exact = Field(description="Maximum points (above 0).")
+
+
+class IndicatorGroup(SchemeSettings):
+    """A first-level indicator (一级指标): its subtotal is the sum of its children's points."""
+
+    code: str = Field(description="Code used in the flags reward:<code> and accountability:<code>.")
+    name: str
+    children: list[Indicator] = Field(description="Its second-level indicators (at least one).")
+
+
+class SurveyCategory(SchemeSettings):
+    """A respondent category of the public evaluation (公众评议)."""
+
+    code: str = Field(description="Key of the category in a unit's survey input.")
+    name: str
+    weight: Exact = Field(Fraction(1), description="Relative weight among the categories that have answers "
+                                                   "(default: all equal).")
+
+
+class AnswerValues(SchemeSettings):
+    """Value of each answer (default, a published provincial practice); don't know is left out."""
+
+    satisfied: NonNegative = Field(Fraction(100), description="满意 satisfied (default 100).")
+    basically_satisfied: NonNegative = Field(Fraction(75), description="基本满意 basically satisfied (default 75).")
+    dissatisfied: NonNegative = Field(Fraction(55), description="不满意 dissatisfied (default 55).")
+
+
+class InfoReportMinimum(SchemeSettings):
+    """Fewest information items (信息报送) a unit reports per year, by unit kind."""
+
+    village: Whole = Field(5, description="Villages: at least 5 items a year.")
+    department: Whole = Field(6, description="Departments: at least 6 items a year.")
+
+
+def _tree() -> list[IndicatorGroup]:
+    return [IndicatorGroup.model_validate(group) for group in DEFAULT_INDICATORS]
+
+
+def _categories() -> list[SurveyCategory]:
+    return [SurveyCategory.model_validate(category) for category in DEFAULT_SURVEY_CATEGORIES]
+
 
 class GovPublicEvaluationSettings(SchemeSettings):
-    """Settings (the indicator tree, survey categories, weights) arrive with the scoring rules."""
+    """The tenant's settings; every default below is a default of schemes.md §3."""
 
+    indicators: Annotated[list[IndicatorGroup], WrapValidator(check_tree)] = Field(
+        default_factory=_tree,
+        description="The indicator tree [{code, name, children: [{code, name, max}]}]; the default has "
+                    "3 first-level and 23 second-level indicators whose maxima sum to 100 (a default).")
+    survey_categories: Annotated[list[SurveyCategory], WrapValidator(check_categories)] = Field(
+        default_factory=_categories,
+        description="Respondent categories [{code, name, weight}]: npc_deputy 人大代表, business 企业经营者, "
+                    "urban 城镇居民, rural 农村居民, equal weights (defaults; tenants may add categories).")
+    answer_values: AnswerValues = Field(default_factory=AnswerValues,
+                                        description="Values of the answers; dont_know is left out.")
+    total_formula: FormulaText(FORMULA_NAMES) = Field(
+        DEFAULT_TOTAL, description="Total = indicator points × 70% + public score × 30% − inspection deductions "
+                                   "− reporting shortfall (default weights).")
+    info_report_minimum: InfoReportMinimum = Field(default_factory=InfoReportMinimum,
+                                                   description="Fewest information items a year per unit kind.")
+    info_report_points_per_missing: NonNegative = Field(
+        Fraction(1), description="Points deducted per missing information item (default 1); annual periods only.")
+    reward_top: Whole = Field(3, description="Per first-level indicator, ranks 1..n are rewarded (default 3).")
+    accountability_bottom: Whole = Field(3, description="Per first-level indicator, ranks 1..n from the bottom "
+                                                        "face accountability unless rewarded (default 3).")
+
+
+from plugins.gov_public_evaluation.scoring import build_case, compute  # noqa: E402 - needs the settings above
 
 SCHEME = Scheme(
     id="gov-public-evaluation",
@@ -27,6 +127,8 @@ SCHEME = Scheme(
     subject_kinds=("unit",),
     unit_kinds=("village", "department"),
     settings_model=GovPublicEvaluationSettings,
+    build_case=build_case,
+    compute=compute,
 )
 
 
