@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench.generate import corporate_monthly, township_annual
 from core.plugins import collect_schemes, make_plugin_manager
+from core.scoring import score_case
 from core.scoring.case import build_case
 
 OUT = Path(__file__).parent / "out"
@@ -55,7 +56,7 @@ def read_everything(case: dict) -> Decimal:
 
 def score(schemes, case: dict):
     scheme, built = build_case(case, schemes)
-    return scheme.compute(built)
+    return score_case(scheme, built)
 
 
 def main() -> None:

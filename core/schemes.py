@@ -6,6 +6,7 @@ pydantic model: the defaults are the model's defaults and a tenant's overrides a
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
@@ -82,4 +83,13 @@ def format_pydantic_error(err: dict[str, Any], prefix: str = "", path: str | Non
         return f"{path}: unknown key (value {err['input']!r}); remove it or check its spelling"
     if err["type"] == "missing":
         return f"{path}: required but missing"
-    return f"{path}: {err['input']!r} is not allowed — {err['msg']}"
+    # pydantic's wording without its internals: no "Value error, " prefix, no model class names
+    message = re.sub(r" or instance of \w+", "", err["msg"].removeprefix("Value error, "))
+    return f"{path}: {_shown(err['input'])} is not allowed — {message}"
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it: numbers bare (``101``), other text quoted (``'castle'``)."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return value
+    return repr(value)

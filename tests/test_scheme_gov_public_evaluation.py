@@ -4,7 +4,6 @@ are in tests/cases/gov-public-evaluation/ (run by tests/test_cases.py)."""
 from __future__ import annotations
 
 import json
-import time
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -14,7 +13,8 @@ from core.scoring.case import CaseError, build_case
 from core.scoring.result import to_json
 from plugins.gov_public_evaluation import DEFAULT_TOTAL, SCHEME, GovPublicEvaluationSettings
 from plugins.gov_public_evaluation.indicators import DEFAULT_INDICATORS
-from plugins.gov_public_evaluation.scoring import as_decimal, exact_sum, num
+from core.scoring.numbers import as_decimal, exact_sum
+from core.scoring.numbers import text as num
 
 SCHEMES = {SCHEME.id: SCHEME}
 
@@ -173,7 +173,7 @@ def test_helpers_write_exact_numbers():
     assert num(Fraction(230, 3)) == "76.666667"
     assert str(as_decimal(Fraction(3085, 100))) == "30.85"
     assert str(as_decimal(Fraction(0))) == "0"
-    assert as_decimal(Fraction(5, 10 ** 7)) == 0.000001  # no exponent notation in the output
+    assert str(as_decimal(Fraction(5, 10 ** 7))) == "0.000001"  # no exponent notation in the output
     assert exact_sum([Fraction("0.1"), Fraction("0.2"), Fraction(1, 3)]) == Fraction(19, 30)
     assert exact_sum([]) == 0
 
@@ -206,7 +206,7 @@ def test_tree_validation_reports_every_problem():
             {"code": "A1", "name": "乙", "children": []}]
     _settings, errors = SCHEME.validate_settings({"indicators": tree})
     assert sorted(errors) == sorted([
-        "settings.indicators[0].children[0].max: '0' is not allowed — a maximum must be above 0",
+        "settings.indicators[0].children[0].max: 0 is not allowed — a maximum must be above 0",
         "settings.indicators[0].children[1].code: 'A1' is not allowed — code 'A1' is already used by "
         "indicators[0].children[0]; codes must be unique",
         "settings.indicators[1].code: 'A1' is not allowed — code 'A1' is already used by "
@@ -227,7 +227,7 @@ def test_a_tenant_tree_and_category_are_used_for_inputs_and_flags():
     assert u.score == Decimal("65.00") and u.extra["indicators"] == {"E": 50} and u.flags == ["reward:E"]
     found = problems([unit(indicators={"S1": "1"}, survey={"rural": {"satisfied": "1"}})], settings=settings)
     assert sorted(found) == sorted([
-        "V1.inputs.indicators.S1: '1' is not allowed — S1 is not a second-level indicator code; allowed: E1",
+        "V1.inputs.indicators.S1: 1 is not allowed — S1 is not a second-level indicator code; allowed: E1",
         "V1.inputs.survey.rural: {'satisfied': '1'} is not allowed — rural is not a respondent category; "
         "allowed: visitors",
     ])
@@ -253,7 +253,7 @@ def test_all_problems_of_a_unit_are_reported_at_once():
                            inspection=[{"item": "x", "points": "0"}], info_reports="1.5")])
     assert len(found) == 6
     assert any(p.startswith("V1.inputs.indicators.X1:") for p in found)
-    assert any(p.startswith("V1.inputs.indicators.S1: '7' is not allowed — 7 is outside [0, 6]") for p in found)
+    assert any(p.startswith("V1.inputs.indicators.S1: 7 is not allowed — 7 is outside [0, 6]") for p in found)
     assert any(p.startswith("V1.inputs.survey.rural.satisfied:") for p in found)
     assert any(p.startswith("V1.inputs.survey.moon:") for p in found)
     assert any(p.startswith("V1.inputs.inspection[0].points:") for p in found)
@@ -322,17 +322,16 @@ def test_output_keeps_input_order_and_ranks_rounded_totals():
                                                          (Decimal("62.50"), 1)]
 
 
-# ----------------------------------------------------------------------------------- speed
+# ----------------------------------------------------------------------------------- the benchmark's case
 
-def test_two_hundred_units_with_fifty_thousand_answers_score_quickly():
+def test_the_benchmark_case_of_fifty_thousand_answers_is_scored_whole():
+    """Its speed is measured by `make bench`; here, that every answer is counted."""
     from bench.generate import township_annual
 
     raw = township_annual(200, 50_000)
-    started = time.perf_counter()
     scheme, case = build_case(raw, SCHEMES)
     result = scheme.compute(case)
-    elapsed = time.perf_counter() - started
     assert len(result.units) == 200
     assert sum(sum(a.satisfied + a.basically_satisfied + a.dissatisfied + a.dont_know
                    for a in u.inputs.survey.values()) for u in case.units) == 50_000
-    assert elapsed < 1.0, f"{elapsed:.3f}s"
+

@@ -55,9 +55,9 @@ def test_quantitative_item_scale(actual, challenge, better, expected):
 
 
 def test_quantitative_order_is_checked_against_the_direction():
-    assert quantitative_problems(F("100"), F("90"), None, "higher") == ["target 90.0 must be above threshold 100.0 (better: higher)"]
-    assert quantitative_problems(F("5"), F("8"), None, "lower") == ["target 8.0 must be below threshold 5.0 (better: lower)"]
-    assert quantitative_problems(F("90"), F("100"), F("100"), "higher") == ["challenge 100.0 must be above target 100.0 (better: higher)"]
+    assert quantitative_problems(F("100"), F("90"), None, "higher") == ["target 90 must be above threshold 100 (better: higher)"]
+    assert quantitative_problems(F("5"), F("8"), None, "lower") == ["target 8 must be below threshold 5 (better: lower)"]
+    assert quantitative_problems(F("90"), F("100"), F("100"), "higher") == ["challenge 100 must be above target 100 (better: higher)"]
 
 
 def test_scorecard_and_weights():
@@ -66,7 +66,7 @@ def test_scorecard_and_weights():
     total, breakdown = scorecard("form", items)
     assert total == F("0.6") * 5 + F("0.4") * 3
     assert breakdown.terms[0].input["actual"] == F("105") and breakdown.terms[1].note == "基础满意"
-    assert weight_problems([F("0.5"), F("0.4")]) == ["weights sum to 0.9; they must sum to exactly 1.0"]
+    assert weight_problems([F("0.5"), F("0.4")]) == ["weights sum to 0.9; they must sum to exactly 1"]
     assert weight_problems([Fraction(1, 3)] * 3) == []
 
 
@@ -83,7 +83,7 @@ def test_rater_groups_redistribute_missing_groups():
 
 def test_bounds():
     assert bound_problem(F("1"), F("-1"), F("1")) is None
-    assert bound_problem(F("1.5"), F("-1"), F("1")) == "1.5 is outside [-1.0, 1.0]"
+    assert bound_problem(F("1.5"), F("-1"), F("1")) == "1.5 is outside [-1, 1]"
 
 
 @pytest.mark.parametrize("votes_for, against, chair, adopted", [

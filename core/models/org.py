@@ -1,7 +1,7 @@
 """The organisation: a tree of units and the people in them."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, ForeignKeyConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKeyConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, TenantScoped, Timestamps, Versioned

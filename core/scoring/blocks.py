@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 from core.scoring.breakdown import Breakdown
-from core.scoring.numbers import display, exact
+from core.scoring.numbers import exact, text
 
 # ----------------------------------------------------------------------------------- grades
 
@@ -96,9 +96,9 @@ def quantitative_problems(threshold: Fraction, target: Fraction, challenge: Frac
     problems = []
     ordered = (lambda a, b: a < b) if better == "higher" else (lambda a, b: a > b)
     if not ordered(threshold, target):
-        problems.append(f"target {display(target)} must be {word} threshold {display(threshold)} (better: {better})")
+        problems.append(f"target {text(target)} must be {word} threshold {text(threshold)} (better: {better})")
     if challenge is not None and not ordered(target, challenge):
-        problems.append(f"challenge {display(challenge)} must be {word} target {display(target)} (better: {better})")
+        problems.append(f"challenge {text(challenge)} must be {word} target {text(target)} (better: {better})")
     return problems
 
 
@@ -146,10 +146,10 @@ def weight_problems(weights: Sequence[Fraction], must_sum_to: Fraction = Fractio
     problems = []
     total = sum(weights, Fraction(0))
     if total != must_sum_to:
-        problems.append(f"weights sum to {display(total)}; they must sum to exactly {display(must_sum_to)}")
+        problems.append(f"weights sum to {text(total)}; they must sum to exactly {text(must_sum_to)}")
     for weight in weights:
         if weight <= 0:
-            problems.append(f"weight {display(weight)} must be above 0")
+            problems.append(f"weight {text(weight)} must be above 0")
     return problems
 
 
@@ -175,14 +175,14 @@ def rater_groups(label: str, weights: Mapping[str, Fraction], ratings: Mapping[s
     for group, weight in weights.items():
         values = list(ratings.get(group, ()))
         if not values:
-            terms.append(Breakdown(group, None, weight=Fraction(0), note=f"no raters; weight {display(weight)} redistributed"))
+            terms.append(Breakdown(group, None, weight=Fraction(0), note=f"no raters; weight {text(weight)} redistributed"))
             continue
         group_mean = sum(values, Fraction(0)) / len(values)
         effective = weight / scale
         total += effective * group_mean
         raters = [Breakdown(f"{group} rater {i}", v, input=v) for i, v in enumerate(values, start=1)]
         terms.append(Breakdown(group, group_mean, formula=f"mean of {len(values)} rating(s)", weight=effective,
-                               terms=raters, note=None if effective == weight else f"weight {display(weight)} scaled to {display(effective)}"))
+                               terms=raters, note=None if effective == weight else f"weight {text(weight)} scaled to {text(effective, 6)}"))
     return total, Breakdown(label, total, formula=formula, terms=terms)
 
 
@@ -192,7 +192,7 @@ def bound_problem(value: Fraction, low: Fraction, high: Fraction) -> str | None:
     """``None`` when low ≤ value ≤ high, else the message naming the value and the bounds."""
     if low <= value <= high:
         return None
-    return f"{display(value)} is outside [{display(low)}, {display(high)}]"
+    return f"{text(value)} is outside [{text(low)}, {text(high)}]"
 
 
 # ----------------------------------------------------------------------------------- committee

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Callable, Generic, Sequence, TypeVar
+from typing import Annotated, Any, Callable, Sequence, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -209,7 +209,10 @@ def build_case(raw: Any, schemes: dict) -> tuple[Any, Case]:
     problems.extend(errors)
     if problems:
         raise CaseError(problems)
-    return scheme, scheme.build_case(shape, period, settings)
+    from core.scoring import paused_gc
+
+    with paused_gc():
+        return scheme, scheme.build_case(shape, period, settings)
 
 
 def unit_reference_problems(people: list[Any], unit_ids: set[str], required: bool) -> list[str]:

@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from core.plugins import get_schemes
+from core.scoring import score_case
 from core.scoring.case import CaseError, build_case, read_case_file
 from core.scoring.result import to_json, to_table
 
@@ -15,7 +16,7 @@ def score_file(path: str, schemes: dict):
     """Read, validate and score one case file. :raises CaseError: with every problem."""
     raw = read_case_file(path)
     scheme, case = build_case(raw, schemes)
-    return scheme.compute(case)
+    return score_case(scheme, case)
 
 
 @click.command("score")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from math import lcm
 from typing import Any
 
 Number = Fraction
@@ -71,9 +72,9 @@ def display(value: Fraction | Decimal | int | None, places: int = 6) -> float | 
     return round(float(value), places)
 
 
-def text(value: Fraction | Decimal | int, max_places: int = 12) -> str:
-    """Plain decimal text for messages and stored settings: ``1``, ``-0.5``, ``0.1234567``;
-    exact whenever the value is a terminating decimal (every value read from input is)."""
+def text(value: Fraction | Decimal | int, max_places: int = 6) -> str:
+    """Plain decimal text for messages and stored settings: ``1``, ``-0.5``, ``76.666667``:
+    exact up to ``max_places`` decimals (a repeating decimal is shown rounded to them)."""
     value = Fraction(value)
     denominator = value.denominator
     places = 0
@@ -86,7 +87,7 @@ def text(value: Fraction | Decimal | int, max_places: int = 12) -> str:
             denominator //= 5
         places += 1
     if denominator != 1 or places > max_places:
-        places = max_places  # a repeating decimal: shown rounded
+        places = max_places
     rounded = round_half_up(value, places)
     result = format(rounded.normalize(), "f") if rounded else "0"
     return result
@@ -96,3 +97,17 @@ def mean(values: list[Fraction]) -> Fraction:
     if not values:
         raise ZeroDivisionError("mean of no values")
     return sum(values, Fraction(0)) / len(values)
+
+
+def as_decimal(value: Fraction, max_places: int = 6) -> Decimal:
+    """An output number that is not a score (a subtotal): exact decimal, no exponent notation."""
+    return Decimal(text(value, max_places))
+
+
+def exact_sum(values: list[Fraction]) -> Fraction:
+    """Σ values over one common denominator: exact, and much faster than adding Fractions in turn."""
+    common = 1
+    for v in values:
+        if common % v.denominator:
+            common = lcm(common, v.denominator)
+    return Fraction(sum(v.numerator * (common // v.denominator) for v in values), common)

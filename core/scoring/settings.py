@@ -31,7 +31,7 @@ def _exact(value: Any) -> Fraction:
 
 
 def _serialise(value: Fraction) -> str:
-    return text(value)  # exact decimal text: re-reading the stored settings gives the same number
+    return text(value, 30)  # exact decimal text: re-reading the stored settings gives the same number
 
 
 Exact = Annotated[Fraction, BeforeValidator(_exact), PlainSerializer(_serialise, return_type=str)]

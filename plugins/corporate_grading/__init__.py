@@ -11,7 +11,8 @@ from core import hookimpl
 from core.schemes import Scheme, SchemeSettings
 from core.schemes_web import scheme_home_panel
 from core.scoring.settings import Exact, FormulaText
-from plugins.corporate_grading.scoring import build_case, compute, num
+from core.scoring.numbers import text
+from plugins.corporate_grading.scoring import build_case, compute
 
 PLUGIN = "plugins.corporate_grading"
 
@@ -36,7 +37,7 @@ class AdjustBounds(SchemeSettings):
     @model_validator(mode="after")
     def _ordered(self):
         if self.low > self.high:
-            raise ValueError(f"low {num(self.low)} is above high {num(self.high)}")
+            raise ValueError(f"low {text(self.low)} is above high {text(self.high)}")
         return self
 
 
@@ -63,8 +64,8 @@ class GradeBounds(SchemeSettings):
     @model_validator(mode="after")
     def _ordered(self):
         if not self.A > self.B > self.C:
-            raise ValueError(f"the bounds must descend A > B > C; found A {num(self.A)}, "
-                             f"B {num(self.B)}, C {num(self.C)}")
+            raise ValueError(f"the bounds must descend A > B > C; found A {text(self.A)}, "
+                             f"B {text(self.B)}, C {text(self.C)}")
         return self
 
 
@@ -75,12 +76,12 @@ class _QualityWeights(SchemeSettings):
     @model_validator(mode="after")
     def _sum_to_one(self):
         weights = [getattr(self, name) for name in type(self).model_fields]
-        negative = [f"{name} {num(w)}" for name, w in zip(type(self).model_fields, weights) if w < 0]
+        negative = [f"{name} {text(w)}" for name, w in zip(type(self).model_fields, weights) if w < 0]
         if negative:
             raise ValueError(f"weights cannot be negative: {', '.join(negative)}")
         total = sum(weights, Fraction(0))
         if total != 1:
-            raise ValueError(f"weights sum to {num(total)}; they must sum to exactly 1")
+            raise ValueError(f"weights sum to {text(total)}; they must sum to exactly 1")
         return self
 
 

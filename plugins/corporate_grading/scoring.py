@@ -6,9 +6,6 @@ people, each with a breakdown down to the raw inputs.
 """
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
-from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -21,7 +18,7 @@ from core.scoring.breakdown import Breakdown
 from core.scoring.case import (Case, CaseError, CaseFile, Id, Num, Period, Strict, subject_label,
                                unit_reference_problems, validate_subjects)
 from core.scoring.formula import compile_formula
-from core.scoring.numbers import mean, round_half_up
+from core.scoring.numbers import mean, round_half_up, text
 from core.scoring.result import CaseResult
 
 SCHEME_ID = "corporate-grading"
@@ -33,30 +30,6 @@ MAX_MONTHS = 12
 QUALITY_GROUPS = {"A": ("president", "peer", "unit_head"), "B": ("leader", "peer", "subordinate"),
                   "C": ("superior", "peer")}
 QUALITY_LABELS = {"A": "quality (leadership L)", "B": "quality (management M)", "C": "quality (professional Q)"}
-
-
-def num(value: Fraction | Decimal | int) -> str:
-    """A number in a message as a person writes it: 1, -1, 0.9, 4.005 (never 1.0)."""
-    text = format(round_half_up(Fraction(value), 6).normalize(), "f")
-    return "0" if text == "-0" else text
-
-
-@contextmanager
-def _no_cycle_collection():
-    """Pause the cyclic garbage collector while a large case is validated or scored.
-
-    Scoring creates no reference cycles, but it allocates a few hundred thousand small objects
-    (Fractions, models, breakdown nodes); with 10,000 subjects the collector's full passes over them
-    cost about as much as the scoring itself. Reference counting still frees everything at once;
-    the collector is re-enabled (if it was on) as soon as the block ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ----------------------------------------------------------------------------------- input models
@@ -200,7 +173,7 @@ def _quality_weights(settings, klass: str) -> dict[str, Fraction]:
 def _outside(value: Fraction, low: Fraction, high: Fraction) -> str | None:
     if bound_problem(value, low, high) is None:
         return None
-    return f"{num(value)} is outside [{num(low)}, {num(high)}]"
+    return f"{text(value)} is outside [{text(low)}, {text(high)}]"
 
 
 def _check_card(path: str, inputs: Any, stem: str, problems: list[str]) -> None:
@@ -225,7 +198,7 @@ def _check_items(path: str, items: list[ItemIn], problems: list[str]) -> None:
         where = f"{path}[{i}]"
         total += item.weight
         if item.weight <= 0:
-            problems.append(f"{where}.weight: {num(item.weight)} must be above 0")
+            problems.append(f"{where}.weight: {text(item.weight)} must be above 0")
         if item.kind == "quantitative":
             missing = [f for f in ("actual", "threshold", "target") if getattr(item, f) is None]
             problems.extend(f"{where}.{f}: required for a quantitative item" for f in missing)
@@ -243,15 +216,15 @@ def _check_items(path: str, items: list[ItemIn], problems: list[str]) -> None:
                 if field in item.model_fields_set:
                     problems.append(f"{where}.{field}: not used by a qualitative item; remove it")
     if total != 1:
-        problems.append(f"{path}: weights sum to {num(total)}; they must sum to exactly 1")
+        problems.append(f"{path}: weights sum to {text(total)}; they must sum to exactly 1")
 
 
 def _ordering_message(item: ItemIn, field: str) -> str:
     word = "above" if item.better == "higher" else "below"
     if field == "target":
-        return (f"target {num(item.target)} must be {word} threshold {num(item.threshold)} "
+        return (f"target {text(item.target)} must be {word} threshold {text(item.threshold)} "
                 f"(better: {item.better})")
-    return f"challenge {num(item.challenge)} must be {word} target {num(item.target)} (better: {item.better})"
+    return f"challenge {text(item.challenge)} must be {word} target {text(item.target)} (better: {item.better})"
 
 
 def _check_adjust(path: str, value: Fraction, bounds, naming: str, problems: list[str]) -> None:
@@ -282,7 +255,7 @@ def letter_breaches(subject_id: str, items: list[LetterItemIn] | None, person: b
         outside = _outside(item.weight, bounds.low, bounds.high)
         if outside:
             found.append((i, f"{subject_id}.inputs.target_items[{i}].weight: {outside} (goal {item.name!r}); "
-                             f"responsibility-letter guidance: each goal weighs {num(bounds.low)} to {num(bounds.high)}"))
+                             f"responsibility-letter guidance: each goal weighs {text(bounds.low)} to {text(bounds.high)}"))
     if person and all(item.goal is not None for item in items):
         for kind, rule in (("performance", settings.letter_performance_goals),
                            ("development", settings.letter_development_goals)):
@@ -295,11 +268,6 @@ def letter_breaches(subject_id: str, items: list[LetterItemIn] | None, person: b
 
 def build_case(shape: CaseFile, period: Period, settings: dict[str, Any]) -> Case:
     """Validate every subject; raise :class:`CaseError` with all problems, else return the case."""
-    with _no_cycle_collection():
-        return _build_case(shape, period, settings)
-
-
-def _build_case(shape: CaseFile, period: Period, settings: dict[str, Any]) -> Case:
     s = _settings(settings)
     if period.kind not in ("month", "year"):
         raise CaseError([f"period: {period.text!r} is a {period.kind}; {SCHEME_ID} scores YYYY-MM or YYYY"])
@@ -436,11 +404,6 @@ def _target(subject_id: str, inputs: Any, person: bool, settings, warnings: list
 
 def compute(case: Case) -> CaseResult:
     """Score a validated case: pure, exact, one rounding per final score."""
-    with _no_cycle_collection():
-        return _compute(case)
-
-
-def _compute(case: Case) -> CaseResult:
     s = _settings(case.settings)
     bounds = s.grade_bounds
     bands = GradeBands.from_mapping({"A": bounds.A, "B": bounds.B, "C": bounds.C}, "D")
@@ -507,7 +470,7 @@ def _compute_annual(case: Case, s, warnings: list[str]) -> tuple[list, list]:
                        "B": compile_formula(s.class_b_annual_formula, PERSON_ANNUAL_NAMES),
                        "C": compile_formula(s.class_c_annual_formula, PERSON_ANNUAL_NAMES)}
     weights = {k: _quality_weights(s, k) for k in QUALITY_GROUPS}
-    quality_formulas = {k: " + ".join(f"{g} × {num(w)}" for g, w in weights[k].items())
+    quality_formulas = {k: " + ".join(f"{g} × {text(w)}" for g, w in weights[k].items())
                         + " (a group with no raters drops out; the others' weights scale up)" for k in weights}
 
     units = []

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm
@@ -39,7 +38,7 @@ from core.scoring.blocks import competition_ranks, ranks_from_bottom
 from core.scoring.breakdown import Breakdown
 from core.scoring.case import Case, CaseError, Id, Num, Period, Strict, subject_label, validate_subjects
 from core.scoring.formula import Formula, compile_formula
-from core.scoring.numbers import NumberError, display, exact, round_half_up
+from core.scoring.numbers import NumberError, as_decimal, exact, exact_sum, round_half_up, text
 from core.scoring.result import CaseResult
 from plugins.gov_public_evaluation import FORMULA_NAMES, GovPublicEvaluationSettings
 
@@ -50,50 +49,6 @@ ANSWER_LABELS = {"satisfied": "satisfied 满意", "basically_satisfied": "basica
 
 
 # ----------------------------------------------------------------------------------- numbers as text
-
-def num(value: Fraction | int) -> str:
-    """A number as a person writes it: 10, 7.5, -0.25 (exact when it terminates, else 6 places)."""
-    value = Fraction(value)
-    if value.denominator == 1:
-        return str(value.numerator)
-    text = str(round_half_up(value, 6)) if not _terminates(value) else _exact_text(value)
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _terminates(value: Fraction) -> bool:
-    d = value.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    return d == 1
-
-
-def _exact_text(value: Fraction) -> str:
-    places, d = 0, value.denominator
-    while (10 ** places) % d:
-        places += 1
-    scaled = abs(value.numerator) * (10 ** places // d)
-    digits = str(scaled).rjust(places + 1, "0")
-    text = f"{digits[:-places]}.{digits[-places:]}" if places else digits
-    return ("-" if value < 0 else "") + text
-
-
-def exact_sum(values: list[Fraction]) -> Fraction:
-    """Σ values, exactly, over one common denominator (much faster than adding Fractions in turn)."""
-    common = 1
-    for v in values:
-        d = v.denominator
-        if common % d:
-            common = lcm(common, d)
-    return Fraction(sum(v.numerator * (common // v.denominator) for v in values), common)
-
-
-def as_decimal(value: Fraction) -> Decimal | float:
-    """An exact subtotal for the output: a sum of decimals is a terminating decimal."""
-    if _terminates(value) and (value == 0 or abs(value) >= Fraction(1, 10 ** 6)):
-        return Decimal(_exact_text(value))  # plain digits: Decimal prints tinier values with an exponent
-    return display(value)
-
 
 # ----------------------------------------------------------------------------------- input models
 
@@ -112,7 +67,7 @@ Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]
 
 def _above_zero(value: Fraction) -> Fraction:
     if value <= 0:
-        raise ValueError(f"a finding's deduction points must be above 0; found {num(value)}")
+        raise ValueError(f"a finding's deduction points must be above 0; found {text(value)}")
     return value
 
 
@@ -195,7 +150,7 @@ def _unit_model(leaves: dict[str, Leaf], categories: tuple[Category, ...]) -> ty
                         continue  # reported by the handler
                 if not ZERO <= points <= leaf.max:
                     errors.append(_error((code,), given, "points_out_of_range",
-                                         f"{num(points)} is outside [0, {num(leaf.max)}] for {leaf.code} {leaf.name}"))
+                                         f"{text(points)} is outside [0, {text(leaf.max)}] for {leaf.code} {leaf.name}"))
         if errors:
             raise ValidationError.from_exception_data("indicators", errors)
         return value
@@ -264,10 +219,10 @@ def _config(key: str) -> Config:
     s = GovPublicEvaluationSettings.model_validate(json.loads(key))
     groups = []
     for g in s.indicators:
-        leaves = tuple(Leaf(c.code, c.name, c.max, f"{c.code} {c.name}", f"max {num(c.max)}",
-                            f"no entry: earns 0 (max {num(c.max)})") for c in g.children)
+        leaves = tuple(Leaf(c.code, c.name, c.max, f"{c.code} {c.name}", f"max {text(c.max)}",
+                            f"no entry: earns 0 (max {text(c.max)})") for c in g.children)
         most = exact_sum([leaf.max for leaf in leaves])
-        groups.append(Group(g.code, g.name, most, f"{g.code} {g.name}", leaves, f"max {num(most)}"))
+        groups.append(Group(g.code, g.name, most, f"{g.code} {g.name}", leaves, f"max {text(most)}"))
     leaves = {leaf.code: leaf for g in groups for leaf in g.leaves}
     categories = tuple(Category(c.code, c.name, c.weight, f"{c.code} {c.name}") for c in s.survey_categories)
     a = s.answer_values
@@ -275,7 +230,7 @@ def _config(key: str) -> Config:
     return Config(groups=tuple(groups), leaves=leaves, categories=categories,
                   equal_weights=len({c.weight for c in categories}) == 1,
                   values=values,
-                  value_texts=(num(a.satisfied), num(a.basically_satisfied), num(a.dissatisfied)),
+                  value_texts=(text(a.satisfied), text(a.basically_satisfied), text(a.dissatisfied)),
                   int_values=(tuple(int(v) for v in values) if all(v.denominator == 1 for v in values) else None),
                   formula=compile_formula(s.total_formula, FORMULA_NAMES),
                   minimum={"village": s.info_report_minimum.village, "department": s.info_report_minimum.department},
@@ -382,7 +337,7 @@ def _reporting(cfg: Config, unit: Any, annual: bool, period: Period) -> tuple[Fr
     missing = max(0, minimum - reported)
     value = missing * cfg.per_missing
     return value, Breakdown("reporting shortfall 信息报送", value,
-                            formula=f"max(0, {minimum} − {reported}) × {num(cfg.per_missing)}",
+                            formula=f"max(0, {minimum} − {reported}) × {text(cfg.per_missing)}",
                             input={"reported": reported, "minimum": minimum,
                                    "points_per_missing": cfg.per_missing},
                             note=f"{missing} item(s) missing of the {unit.kind}'s {minimum}")

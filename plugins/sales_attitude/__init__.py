@@ -1,17 +1,198 @@
 """Built-in scheme `sales-attitude`: attitude-weighted monthly scoring of sales staff (schemes.md §2)."""
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from core import hookimpl
 from core.schemes import Scheme, SchemeSettings
 from core.schemes_web import scheme_home_panel
+from core.scoring.blocks import weight_problems
+from core.scoring.formula import FormulaError, compile_formula
+from core.scoring.settings import Exact, FormulaText
+from plugins.sales_attitude.scoring import (ATTITUDE_NAMES, DEFAULT_ATTITUDE_FORMULA, DEFAULT_PAY_FORMULA,
+                                            DEFAULT_RESPONSIBILITY_FORMULA, DIMENSIONS, PAY_NAMES,
+                                            RESPONSIBILITY_NAMES, STAFF_CLASSES, TOTAL_NAMES, UNIT_KINDS,
+                                            build_case, compute)
 
 PLUGIN = "plugins.sales_attitude"
 
 
+def _decimal_text(value: Fraction) -> str:
+    """A terminating fraction written as its exact decimal (0.2, not 0.200000)."""
+    for places in range(0, 16):
+        scaled = value * 10 ** places
+        if scaled.denominator == 1:
+            digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+            text = digits if places == 0 else f"{digits[:-places]}.{digits[-places:]}"
+            return ("-" if value < 0 else "") + text
+    raise ValueError(f"{float(value)} has more than 15 decimals")
+
+
+class DimensionWeights(SchemeSettings):
+    """Weights of the five dimensions (schemes.md §2); they must sum to exactly 1."""
+
+    attitude: Exact = Fraction("0.15")        # 工作态度
+    basic_ability: Exact = Fraction("0.15")   # 基础能力
+    proficiency: Exact = Fraction("0.20")     # 业务熟练程度
+    responsibility: Exact = Fraction("0.25")  # 责任感
+    coordination: Exact = Fraction("0.25")    # 协调性
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        problems = weight_problems([getattr(self, name) for name in DIMENSIONS])
+        if problems:
+            raise PydanticCustomError("weights", "; ".join(problems))
+        return self
+
+    def formula(self) -> str:
+        return " + ".join(f"{name} * {_decimal_text(getattr(self, name))}" for name in DIMENSIONS)
+
+
+class EventPoints(SchemeSettings):
+    """Points per event (default 1 each; sick leave 0). The formulas give the sign: an event name in
+    a formula stands for count × points."""
+
+    late: Exact = Fraction(1)
+    early_leave: Exact = Fraction(1)
+    personal_leave_days: Exact = Fraction(1)
+    sick_leave_days: Exact = Fraction(0)
+    overtime: Exact = Fraction(1)
+    extra_work: Exact = Fraction(1)
+    proactive: Exact = Fraction(1)
+    shirking: Exact = Fraction(1)
+    praise: Exact = Fraction(1)
+    complaint: Exact = Fraction(1)
+
+    @field_validator("*")
+    @classmethod
+    def _not_negative(cls, value: Fraction) -> Fraction:
+        if value < 0:
+            raise PydanticCustomError("points", "points are a number, 0 or more; the formula gives the sign")
+        return value
+
+
+DEFAULT_TOTAL_FORMULA = DimensionWeights().formula()
+
+
+def plain_weights(source: Any) -> dict[str, Fraction] | None:
+    """The weights of a total formula that is a plain weighted sum of the five dimensions
+    (``attitude * 0.15 + basic_ability * 0.15 + ...``, any order), else None."""
+    if not isinstance(source, str):
+        return None
+    try:
+        formula = compile_formula(source, TOTAL_NAMES)
+        _value, node = formula.explain({name: Fraction(0) for name in DIMENSIONS}, "total")
+    except FormulaError:
+        return None
+    weights: dict[str, Fraction] = {}
+    for term in node.terms:
+        if term.label not in DIMENSIONS or term.weight is None or term.label in weights:
+            return None
+        weights[term.label] = term.weight
+    return weights if len(weights) == len(DIMENSIONS) else None
+
+
+def _weights_text(weights: dict[str, Fraction]) -> str:
+    return ", ".join(f"{name} {_decimal_text(weights[name])}" for name in DIMENSIONS)
+
+
 class SalesAttitudeSettings(SchemeSettings):
-    """Settings arrive with the scoring rules (formulas, bases, pay factors)."""
+    """The scoring rules of schemes.md §2, each overridable by a tenant.
+
+    - ``weights``: dimension weights, summing to exactly 1. ``total_formula`` is built from them
+      unless a tenant sets it. A total formula that is a plain weighted sum of the five dimensions
+      must agree with ``weights`` (when only the formula is set, the weights are read from it); any
+      other total formula is used as written and ``weights`` do not enter it.
+    - ``attitude_base`` (default 100) and ``points`` per event; in ``attitude_formula`` and
+      ``responsibility_formula`` an event name stands for count × points, ``base`` for attitude_base,
+      ``service`` for the service-norm rating.
+    - ``clamp_dimensions`` (default on): each dimension kept within [dimension_min, dimension_max].
+      The final total is never clamped.
+    - ``pay_formula`` over ``base``, ``coefficient`` and the rounded ``total``; × ``training_pay_factor``
+      while the person is in training; rounded half-up to the cent.
+    - Competence: training at ``training_months`` months below ``training_line`` within the rolling
+      ``training_window_months`` ending with the month; transfer within the calendar year at
+      ``transfer_months`` months below ``transfer_line`` or ``transfer_low_months`` below
+      ``transfer_low_line``. ``leave_exception`` (default on): a month below a line only because of
+      personal leave does not count for that line.
+    """
+
+    weights: DimensionWeights = Field(default_factory=DimensionWeights)
+    attitude_base: Exact = Fraction(100)
+    points: EventPoints = Field(default_factory=EventPoints)
+    attitude_formula: FormulaText(ATTITUDE_NAMES) = DEFAULT_ATTITUDE_FORMULA
+    responsibility_formula: FormulaText(RESPONSIBILITY_NAMES) = DEFAULT_RESPONSIBILITY_FORMULA
+    total_formula: FormulaText(TOTAL_NAMES) = DEFAULT_TOTAL_FORMULA
+    clamp_dimensions: bool = True
+    dimension_min: Exact = Fraction(0)
+    dimension_max: Exact = Fraction(100)
+    pay_formula: FormulaText(PAY_NAMES) = DEFAULT_PAY_FORMULA
+    training_pay_factor: Exact = Fraction("0.8")
+    training_line: Exact = Fraction(80)
+    training_months: int = Field(3, ge=1, le=12)
+    training_window_months: int = Field(6, ge=1, le=12)
+    transfer_line: Exact = Fraction(80)
+    transfer_months: int = Field(5, ge=1, le=12)
+    transfer_low_line: Exact = Fraction(70)
+    transfer_low_months: int = Field(3, ge=1, le=12)
+    leave_exception: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source_of_weights(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        total, weights = data.get("total_formula"), data.get("weights")
+        if total is None and weights is not None:
+            try:
+                weights = DimensionWeights.model_validate(weights)
+            except ValidationError:
+                return data  # the weights field reports it
+            return {**data, "total_formula": weights.formula()}
+        if total is not None and weights is None:
+            plain = plain_weights(total)
+            if plain is not None and not weight_problems(list(plain.values())):
+                return {**data, "weights": {name: _decimal_text(plain[name]) for name in DIMENSIONS}}
+        return data
+
+    @field_validator("total_formula")
+    @classmethod
+    def _agrees_with_weights(cls, value: str, info: ValidationInfo) -> str:
+        plain = plain_weights(value)
+        if plain is None:
+            return value  # not a plain weighted sum: used as written
+        problems = weight_problems(list(plain.values()))
+        if problems:
+            raise PydanticCustomError("weights", "the formula's " + "; ".join(problems))
+        weights = info.data.get("weights")
+        if weights is not None:
+            given = {name: getattr(weights, name) for name in DIMENSIONS}
+            if given != plain:
+                raise PydanticCustomError(
+                    "weights", f"its weights ({_weights_text(plain)}) differ from settings.weights "
+                               f"({_weights_text(given)}); change the weights only (the total formula follows "
+                               f"them), or both alike")
+        return value
+
+    @field_validator("training_pay_factor")
+    @classmethod
+    def _factor(cls, value: Fraction) -> Fraction:
+        if not 0 < value <= 1:
+            raise PydanticCustomError("factor", "the training pay factor is above 0 and at most 1")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.dimension_min >= self.dimension_max:
+            raise PydanticCustomError("range", "dimension_min must be below dimension_max")
+        if self.training_months > self.training_window_months:
+            raise PydanticCustomError("window", "training_months cannot exceed training_window_months")
+        return self
 
 
 SCHEME = Scheme(
@@ -25,8 +206,20 @@ SCHEME = Scheme(
                    "coordination), performance pay and competence lists.",
     periods=("month",),
     subject_kinds=("person",),
-    staff_classes=("supervisor", "staff"),
+    unit_kinds=UNIT_KINDS,
+    staff_classes=STAFF_CLASSES,
     settings_model=SalesAttitudeSettings,
+    labels={
+        "attitude": {"zh": "工作态度", "en": "Attitude"},
+        "basic_ability": {"zh": "基础能力", "en": "Basic ability"},
+        "proficiency": {"zh": "业务熟练程度", "en": "Business proficiency"},
+        "responsibility": {"zh": "责任感", "en": "Responsibility"},
+        "coordination": {"zh": "协调性", "en": "Coordination"},
+        "training": {"zh": "培训对象", "en": "Listed for training"},
+        "transfer": {"zh": "转岗对象", "en": "Listed for transfer"},
+    },
+    build_case=build_case,
+    compute=compute,
 )
 
 
