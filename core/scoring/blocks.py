@@ -29,11 +29,23 @@ class GradeBands:
         return cls(tuple(ordered), lowest)
 
     def grade(self, score: Decimal | Fraction) -> str:
-        value = score if isinstance(score, Fraction) else Fraction(score)
-        for grade, bound in self.bands:
-            if value >= bound:
+        """The grade of a (rounded) score; Decimal scores compare with Decimal bounds, exactly."""
+        if isinstance(score, Decimal):
+            bands = self._decimal_bands()
+        else:
+            bands = self.bands
+        for grade, bound in bands:
+            if score >= bound:
                 return grade
         return self.lowest
+
+    def _decimal_bands(self) -> tuple[tuple[str, Decimal], ...]:
+        cached = self.__dict__.get("_decimals")
+        if cached is None:
+            # bounds are written as decimals, so they terminate and convert exactly
+            cached = tuple((g, Decimal(b.numerator) / Decimal(b.denominator)) for g, b in self.bands)
+            object.__setattr__(self, "_decimals", cached)
+        return cached
 
 
 # ----------------------------------------------------------------------------------- ranking

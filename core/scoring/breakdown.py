@@ -12,15 +12,18 @@ from typing import Any
 from core.scoring.numbers import display
 
 
+_NO_TERMS: tuple = ()
+
+
 class Breakdown:
     __slots__ = ("label", "value", "formula", "terms", "weight", "input", "note")
 
-    def __init__(self, label: str, value: Any, formula: str | None = None, terms: list["Breakdown"] | None = None,
+    def __init__(self, label: str, value: Any, formula: str | None = None, terms: "list[Breakdown] | None" = None,
                  weight: Fraction | None = None, input: Any = None, note: str | None = None):
         self.label = label
         self.value = value
         self.formula = formula
-        self.terms = terms or []
+        self.terms = terms if terms is not None else _NO_TERMS  # leaves share one empty tuple
         self.weight = weight
         self.input = input
         self.note = note

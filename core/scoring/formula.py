@@ -126,7 +126,7 @@ class Term:
     sign: int
     evaluate: Evaluator
     name: str | None       # the input it weighs, when the term is `name * weight` or `weight * name`
-    weight: Fraction | None
+    weight: Fraction | None  # signed: a subtracted term has a negative weight
 
 
 class Formula:
@@ -164,7 +164,7 @@ class Formula:
                 value = term.evaluate(env)
                 total += value if term.sign > 0 else -value
                 if term.name is not None:
-                    node = Breakdown(term.name, env[term.name], weight=term.weight * term.sign,
+                    node = Breakdown(term.name, env[term.name], weight=term.weight,
                                      terms=[inputs[term.name]] if term.name in inputs else None)
                 else:
                     node = Breakdown(term.source, value if term.sign > 0 else -value,
@@ -402,7 +402,8 @@ def _compile_cached(source: str, names: tuple[tuple[str, str], ...]) -> Formula:
         for sign, node in _split_terms(compiler, tree.body):
             name, weight = _weighted_name(node, text)
             term_fn = compiler.number(node, 0)
-            terms.append(Term(ast.get_source_segment(text, node) or "", sign, term_fn, name, weight))
+            terms.append(Term(ast.get_source_segment(text, node) or "", sign, term_fn, name,
+                              None if weight is None else weight * sign))
     except RecursionError:
         raise FormulaError("the formula is nested too deeply") from None
     return Formula(text, frozenset(compiler.used), tuple(terms), evaluate)

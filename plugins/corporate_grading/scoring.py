@@ -440,6 +440,7 @@ def _compute_monthly(case: Case, s) -> tuple[list, list]:
         units.append((unit, score, breakdown))
 
     people = []
+    unit_nodes: dict[str, Breakdown] = {}
     for person in case.people:
         inputs = person.inputs
         personal, personal_breakdown = _card("personal", inputs.personal_score, inputs.personal_items)
@@ -454,9 +455,14 @@ def _compute_monthly(case: Case, s) -> tuple[list, list]:
                 terms=[Breakdown(u, v, input={"unit": u}, note="the unit's published (rounded) monthly score")
                        for u, v in zip(inputs.oversees, scores)])
         else:
-            env["unit_score"] = value = published[person.unit]
-            explained["unit_score"] = Breakdown(person.unit, value, input={"unit": person.unit},
-                                                note="the unit's published (rounded) monthly score")
+            env["unit_score"] = published[person.unit]
+            # one node per unit, shared by its staff's breakdowns (breakdowns are never modified)
+            node = unit_nodes.get(person.unit)
+            if node is None:
+                node = unit_nodes[person.unit] = Breakdown(
+                    person.unit, published[person.unit], input={"unit": person.unit},
+                    note="the unit's published (rounded) monthly score")
+            explained["unit_score"] = node
         score, breakdown = person_formulas[person.class_].explain(env, "monthly score", explained)
         _mark_inputs(breakdown, {"adjust": inputs.adjust})
         people.append((person, score, breakdown))
