@@ -27,8 +27,8 @@ from core.scoring.result import SubjectResult
 
 def finish(entries: Iterable[tuple[Any, Fraction | None, Breakdown | None]], bands: GradeBands | None = None,
            group: Callable[[Any], Hashable] = lambda subject: 0,
-           flags: Callable[[Any], list[str]] = lambda subject: [],
-           extra: Callable[[Any], dict] = lambda subject: {}) -> list[SubjectResult]:
+           flags: Callable[[Any], list[str]] | None = None,
+           extra: Callable[[Any], dict] | None = None) -> list[SubjectResult]:
     """Round each score once, grade and rank the rounded scores, in input order.
 
     :param entries: ``(subject, exact score or None, breakdown)``; subjects need ``id`` and may have ``name``.
@@ -41,7 +41,8 @@ def finish(entries: Iterable[tuple[Any, Fraction | None, Breakdown | None]], ban
     ranks = competition_ranks((id(s), group(s), r) for s, r, _b in rows)
     return [SubjectResult(id=s.id, name=getattr(s, "name", None), score=r,
                           grade=bands.grade(r) if bands is not None and r is not None else None,
-                          rank=ranks.get(id(s)), flags=flags(s), breakdown=b, extra=extra(s))
+                          rank=ranks.get(id(s)), flags=flags(s) if flags else [], breakdown=b,
+                          extra=extra(s) if extra else {})
             for s, r, b in rows]
 
 

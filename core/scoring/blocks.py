@@ -53,20 +53,28 @@ class GradeBands:
 def competition_ranks(scores: Iterable[tuple[Hashable, Hashable, Any]]) -> dict[Hashable, int]:
     """Competition ranks (1, 2, 2, 4), highest score first, within each group.
 
+    Linear in the number of subjects: a subject's rank is one more than the number of subjects in
+    its group with a higher score, counted per distinct score (rounded scores repeat a lot), so
+    only the distinct scores are sorted.
+
     :param scores: ``(key, group, score)``; a ``None`` score gets no rank.
     """
-    groups: dict[Hashable, list[tuple[Any, Hashable]]] = {}
+    members: dict[Hashable, list[tuple[Hashable, Any]]] = {}
+    counts: dict[Hashable, dict[Any, int]] = {}
     for key, group, score in scores:
-        if score is not None:
-            groups.setdefault(group, []).append((score, key))
+        if score is None:
+            continue
+        members.setdefault(group, []).append((key, score))
+        tally = counts.setdefault(group, {})
+        tally[score] = tally.get(score, 0) + 1
     ranks: dict[Hashable, int] = {}
-    for members in groups.values():
-        members.sort(key=lambda m: m[0], reverse=True)
-        previous, rank = None, 0
-        for position, (score, key) in enumerate(members, start=1):
-            if score != previous:
-                rank, previous = position, score
-            ranks[key] = rank
+    for group, tally in counts.items():
+        rank_of, above = {}, 0
+        for score in sorted(tally, reverse=True):
+            rank_of[score] = above + 1
+            above += tally[score]
+        for key, score in members[group]:
+            ranks[key] = rank_of[score]
     return ranks
 
 

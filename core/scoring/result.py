@@ -10,7 +10,7 @@ from typing import Any
 from core.scoring.breakdown import Breakdown
 
 
-@dataclass
+@dataclass(slots=True)
 class SubjectResult:
     id: str
     score: Decimal | None
