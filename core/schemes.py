@@ -79,12 +79,12 @@ def loc_path(loc: tuple | list, prefix: str = "") -> str:
 def format_pydantic_error(err: dict[str, Any], prefix: str = "", path: str | None = None) -> str:
     """One line per problem: ``field.path: value — what is allowed``."""
     path = path if path is not None else loc_path(err["loc"], prefix)
-    if err["type"] == "extra_forbidden":
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"{path}: unknown key (value {err['input']!r}); remove it or check its spelling"
-    if err["type"] == "missing":
+    if err["type"] in ("missing", "missing_keyword_only_argument"):
         return f"{path}: required but missing"
     # pydantic's wording without its internals: no "Value error, " prefix, no model class names
-    message = re.sub(r" or instance of \w+", "", err["msg"].removeprefix("Value error, "))
+    message = re.sub(r" or (an )?instance of \w+", "", err["msg"].removeprefix("Value error, "))
     return f"{path}: {_shown(err['input'])} is not allowed — {message}"
 
 

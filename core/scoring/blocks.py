@@ -133,7 +133,7 @@ class Item:
     threshold: Fraction | None = None
     target: Fraction | None = None
     challenge: Fraction | None = None
-    better: str = "higher"
+    better: str | None = None  # None: higher is better
     level: str | None = None
     goal: str | None = None
 
@@ -143,9 +143,10 @@ def score_item(item: Item) -> tuple[int, Breakdown]:
         score = LEVELS[item.level]
         return score, Breakdown(item.name, Fraction(score), weight=item.weight,
                                 input={"kind": "qualitative", "level": item.level}, note=LEVEL_LABELS[item.level])
-    score, reached = quantitative_score(item.actual, item.threshold, item.target, item.challenge, item.better)
+    better = item.better or "higher"
+    score, reached = quantitative_score(item.actual, item.threshold, item.target, item.challenge, better)
     raw = {"kind": "quantitative", "actual": item.actual, "threshold": item.threshold, "target": item.target,
-           "better": item.better}
+           "better": better}
     if item.challenge is not None:
         raw["challenge"] = item.challenge
     return score, Breakdown(item.name, Fraction(score), weight=item.weight, input=raw, note=reached)

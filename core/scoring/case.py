@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Callable, Sequence, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from core.schemes import format_pydantic_error, loc_path
 from core.scoring.numbers import NumberError, exact
@@ -52,9 +54,29 @@ Id = Annotated[str, BeforeValidator(_string_id), Field(min_length=1, max_length=
 
 
 class Strict(BaseModel):
-    """Base of every case-file model: unknown keys are errors."""
+    """Base of case-file models that are few (the file's shape, settings): unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
+
+
+STRICT_CONFIG = ConfigDict(extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
+
+
+def record(cls: type | None = None, /, **config: Any):
+    """Decorator for input records that come by the thousand (subjects, their inputs, items):
+    a pydantic dataclass with slots — validated like a model, unknown keys refused, but a quarter
+    of a model's memory and faster to build, which is what lets 100,000 subjects scale."""
+
+    def wrap(klass: type) -> type:
+        return pydantic_dataclass(klass, slots=True, kw_only=True, config=ConfigDict(**{**STRICT_CONFIG, **config}))
+
+    return wrap(cls) if cls is not None else wrap
+
+
+@lru_cache(maxsize=None)
+def adapter(klass: type) -> TypeAdapter:
+    """The (cached) validator of a record or model class."""
+    return TypeAdapter(klass)
 
 
 # ----------------------------------------------------------------------------------- periods
@@ -143,7 +165,7 @@ def validate_subjects(raws: list[Any], model: type[M] | Callable[[dict], type[M]
         seen.setdefault(label, index)
         try:
             chosen = model if isinstance(model, type) else model(raw)
-            result.append(chosen.model_validate(raw))
+            result.append(adapter(chosen).validate_python(raw))
         except ValidationError as exc:
             problems.extend(format_pydantic_error(e, path=loc_path(e["loc"], label)) for e in exc.errors())
         except ValueError as exc:  # the model chooser refused (unknown class or kind)

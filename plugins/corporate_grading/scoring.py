@@ -15,7 +15,7 @@ from core.scoring import finish
 from core.scoring.blocks import (GradeBands, Vote, apply_review, bound_problem, direct_score,
                                  quantitative_problems, rater_groups, scorecard, vote_problems)
 from core.scoring.breakdown import Breakdown
-from core.scoring.case import (Case, CaseError, CaseFile, Id, Num, Period, Strict, subject_label,
+from core.scoring.case import (Case, CaseError, CaseFile, Id, Num, Period, record, subject_label,
                                unit_reference_problems, validate_subjects)
 from core.scoring.formula import compile_formula
 from core.scoring.numbers import mean, round_half_up, text
@@ -46,7 +46,8 @@ Whole = Annotated[int, BeforeValidator(_whole)]
 Level = Literal["very_satisfied", "satisfied", "basically_satisfied", "needs_improvement"]
 
 
-class ItemIn(Strict):
+@record
+class ItemIn:
     """A scorecard item; duck-types :class:`core.scoring.blocks.Item` for ``scorecard``."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -56,17 +57,19 @@ class ItemIn(Strict):
     threshold: Num | None = None
     target: Num | None = None
     challenge: Num | None = None
-    better: Literal["higher", "lower"] = "higher"
+    better: Literal["higher", "lower"] | None = None  # None: higher is better
     level: Level | None = None
 
 
+@record
 class LetterItemIn(ItemIn):
     """A goal of a responsibility letter (目标责任书)."""
 
     goal: Literal["performance", "development"] | None = None
 
 
-class ReviewIn(Strict):
+@record
+class ReviewIn:
     """The committee's (考评小组) vote on a proposed changed unit score."""
 
     proposed: Num
@@ -76,14 +79,16 @@ class ReviewIn(Strict):
     chair: Literal["for", "against"] | None = None
 
 
-class QualityIn(Strict):
+@record
+class QualityIn:
     """One rater's 360 rating."""
 
     group: str
     score: Num
 
 
-class UnitMonthlyInputs(Strict):
+@record
+class UnitMonthlyInputs:
     plan_rate: Num
     form_score: Num | None = None
     form_items: list[ItemIn] | None = None
@@ -91,7 +96,8 @@ class UnitMonthlyInputs(Strict):
     review: ReviewIn | None = None
 
 
-class UnitAnnualInputs(Strict):
+@record
+class UnitAnnualInputs:
     monthly_scores: list[Num]
     target_score: Num | None = None
     target_items: list[LetterItemIn] | None = None
@@ -99,14 +105,16 @@ class UnitAnnualInputs(Strict):
     review: ReviewIn | None = None
 
 
-class PersonMonthlyInputs(Strict):
+@record
+class PersonMonthlyInputs:
     personal_score: Num | None = None
     personal_items: list[ItemIn] | None = None
     adjust: Num = ZERO
     oversees: list[Id] | None = None
 
 
-class PersonAnnualInputs(Strict):
+@record
+class PersonAnnualInputs:
     monthly_scores: list[Num]
     target_score: Num | None = None
     target_items: list[LetterItemIn] | None = None
@@ -114,21 +122,24 @@ class PersonAnnualInputs(Strict):
     adjust: Num = ZERO
 
 
-class UnitMonthly(Strict):
+@record
+class UnitMonthly:
     id: Id
     name: str | None = None
     kind: Literal["department", "subsidiary"]
     inputs: UnitMonthlyInputs
 
 
-class UnitAnnual(Strict):
+@record
+class UnitAnnual:
     id: Id
     name: str | None = None
     kind: Literal["department", "subsidiary"]
     inputs: UnitAnnualInputs
 
 
-class PersonMonthly(Strict):
+@record
+class PersonMonthly:
     id: Id
     name: str | None = None
     unit: Id | None = None
@@ -136,7 +147,8 @@ class PersonMonthly(Strict):
     inputs: PersonMonthlyInputs
 
 
-class PersonAnnual(Strict):
+@record
+class PersonAnnual:
     id: Id
     name: str | None = None
     unit: Id | None = None
@@ -205,7 +217,7 @@ def _check_items(path: str, items: list[ItemIn], problems: list[str]) -> None:
             if item.level is not None:
                 problems.append(f"{where}.level: not used by a quantitative item; remove it")
             if item.threshold is not None and item.target is not None:
-                for problem in quantitative_problems(item.threshold, item.target, item.challenge, item.better):
+                for problem in quantitative_problems(item.threshold, item.target, item.challenge, item.better or "higher"):
                     field = "challenge" if problem.startswith("challenge") else "target"
                     problems.append(f"{where}.{field}: {_ordering_message(item, field)}")
         else:
@@ -213,18 +225,19 @@ def _check_items(path: str, items: list[ItemIn], problems: list[str]) -> None:
                 problems.append(f"{where}.level: required for a qualitative item; allowed: very_satisfied, "
                                 f"satisfied, basically_satisfied, needs_improvement")
             for field in ("actual", "threshold", "target", "challenge", "better"):
-                if field in item.model_fields_set:
+                if getattr(item, field) is not None:
                     problems.append(f"{where}.{field}: not used by a qualitative item; remove it")
     if total != 1:
         problems.append(f"{path}: weights sum to {text(total)}; they must sum to exactly 1")
 
 
 def _ordering_message(item: ItemIn, field: str) -> str:
-    word = "above" if item.better == "higher" else "below"
+    better = item.better or "higher"
+    word = "above" if better == "higher" else "below"
     if field == "target":
         return (f"target {text(item.target)} must be {word} threshold {text(item.threshold)} "
-                f"(better: {item.better})")
-    return f"challenge {text(item.challenge)} must be {word} target {text(item.target)} (better: {item.better})"
+                f"(better: {better})")
+    return f"challenge {text(item.challenge)} must be {word} target {text(item.target)} (better: {better})"
 
 
 def _check_adjust(path: str, value: Fraction, bounds, naming: str, problems: list[str]) -> None:

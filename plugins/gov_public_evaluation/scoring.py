@@ -36,7 +36,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from core.scoring import finish
 from core.scoring.blocks import competition_ranks, ranks_from_bottom
 from core.scoring.breakdown import Breakdown
-from core.scoring.case import Case, CaseError, Id, Num, Period, Strict, subject_label, validate_subjects
+from pydantic.dataclasses import rebuild_dataclass
+
+from core.scoring.case import Case, CaseError, Id, Num, Period, record, subject_label, validate_subjects
 from core.scoring.formula import Formula, compile_formula
 from core.scoring.numbers import NumberError, as_decimal, exact, exact_sum, round_half_up, text
 from core.scoring.result import CaseResult
@@ -77,7 +79,10 @@ def _described(value: str) -> str:
     return value
 
 
-class Answers(Strict):
+@record
+
+
+class Answers:
     """Counts of a respondent category's answers; a missing count is 0."""
 
     satisfied: Count = 0
@@ -86,7 +91,10 @@ class Answers(Strict):
     dont_know: Count = 0
 
 
-class Finding(Strict):
+@record
+
+
+class Finding:
     """One inspection finding (察访核验): deduction only."""
 
     item: Annotated[str, AfterValidator(_described)]
@@ -121,7 +129,7 @@ class Category:
     label: str
 
 
-def _unit_model(leaves: dict[str, Leaf], categories: tuple[Category, ...]) -> type[Strict]:
+def _unit_model(leaves: dict[str, Leaf], categories: tuple[Category, ...]) -> type:
     """The unit model of one indicator tree and category list (built once per settings)."""
     allowed_codes = ", ".join(leaves)
     category_codes = {c.code for c in categories}
@@ -175,18 +183,26 @@ def _unit_model(leaves: dict[str, Leaf], categories: tuple[Category, ...]) -> ty
             raise ValidationError.from_exception_data("survey", errors)
         return value
 
-    class Inputs(Strict):
+    @record
+
+    class Inputs:
         indicators: Annotated[dict[str, Num], WrapValidator(check_indicators)] = Field(default_factory=dict)
         survey: Annotated[dict[str, Answers], WrapValidator(check_survey)]
         inspection: list[Finding] = Field(default_factory=list)
-        info_reports: Count = 0
+        info_reports: Count | None = None  # missing: 0 (None tells a quarter's warning it was not given)
 
-    class Unit(Strict):
+    @record
+
+    class Unit:
         id: Id
         name: str | None = None
         kind: Literal["village", "department"]
         inputs: Inputs
 
+    # Annotations are strings (postponed); resolve them against this function's names.
+    namespace = {**globals(), **locals()}
+    rebuild_dataclass(Inputs, _types_namespace=namespace)
+    rebuild_dataclass(Unit, _types_namespace=namespace)
     return Unit
 
 
@@ -206,7 +222,7 @@ class Config:
     per_missing: Fraction
     reward_top: int
     accountability_bottom: int
-    unit_model: type[Strict]
+    unit_model: type
 
 
 def config(settings: dict[str, Any]) -> Config:
@@ -329,7 +345,7 @@ def _inspection(findings: list[Finding]) -> tuple[Fraction, Breakdown]:
 
 
 def _reporting(cfg: Config, unit: Any, annual: bool, period: Period) -> tuple[Fraction, Breakdown]:
-    reported = unit.inputs.info_reports
+    reported = unit.inputs.info_reports or 0  # a missing count is 0
     if not annual:
         return ZERO, Breakdown("reporting shortfall 信息报送", ZERO, input={"reported": reported},
                                note=f"assessed in annual periods only; not in {period}")
@@ -356,7 +372,7 @@ def compute(case: Case) -> CaseResult:
         public, public_node = _public(cfg, inputs.survey)
         inspection, inspection_node = _inspection(inputs.inspection)
         shortfall, shortfall_node = _reporting(cfg, unit, annual, case.period)
-        if not annual and "info_reports" in inputs.model_fields_set:
+        if not annual and inputs.info_reports is not None:
             warnings.append(f"{unit.id}.inputs.info_reports: {inputs.info_reports} ignored in {case.period}; "
                             f"information reporting is assessed in annual periods only")
         env = {"indicator_points": points, "public_score": public, "inspection": inspection,

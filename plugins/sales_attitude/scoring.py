@@ -26,12 +26,12 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BeforeValidator, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from core.scoring import finish
 from core.scoring.breakdown import Breakdown
-from core.scoring.case import (Case, CaseError, Id, Period, Strict, subject_label, unit_reference_problems,
+from core.scoring.case import (Case, CaseError, Id, Period, record, subject_label, unit_reference_problems,
                                validate_subjects)
 from core.scoring.formula import compile_formula
 from core.scoring.numbers import NumberError, display, exact, round_half_up
@@ -160,14 +160,16 @@ Positive = Annotated[Any, BeforeValidator(_positive)]
 Month = Annotated[Any, BeforeValidator(_month)]
 
 
-class Ratings(Strict):
+@record
+class Ratings:
     basic_ability: Rating
     proficiency: Rating
     coordination: Rating
     service: Rating
 
 
-class Events(Strict):
+@record
+class Events:
     """Counts of the month; a missing event is 0."""
 
     late: Count = 0
@@ -185,18 +187,21 @@ class Events(Strict):
 NO_EVENTS = Events()
 
 
-class Pay(Strict):
+@record
+class Pay:
     base: Positive
     coefficient: Positive
 
 
-class HistoryMonth(Strict):
+@record
+class HistoryMonth:
     period: Month
     score: Score
     score_without_leave: Optional[Score] = None
 
 
-class PersonInputs(Strict):
+@record
+class PersonInputs:
     ratings: Ratings
     events: Optional[Events] = None
     pay: Optional[Pay] = None
@@ -204,9 +209,8 @@ class PersonInputs(Strict):
     history: tuple[HistoryMonth, ...] = ()
 
 
-class Person(Strict):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, populate_by_name=False)
-
+@record(populate_by_name=False)
+class Person:
     id: Id
     name: Optional[str] = None
     unit: Optional[Id] = None
@@ -215,11 +219,13 @@ class Person(Strict):
     inputs: PersonInputs
 
 
-class NoInputs(Strict):
+@record
+class NoInputs:
     """Units carry no inputs in this scheme."""
 
 
-class Unit(Strict):
+@record
+class Unit:
     id: Id
     name: Optional[str] = None
     kind: Optional[Literal[UNIT_KINDS]] = None
