@@ -36,6 +36,7 @@ class Scheme:
     subject_kinds: tuple[str, ...] = ()  # "unit", "person"
     unit_kinds: tuple[str, ...] = ()
     staff_classes: tuple[str, ...] = ()
+    subject_fields: tuple[str, ...] = ()  # org fields a person carries into the case besides class: "status"
     settings_model: type[SchemeSettings] = SchemeSettings
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # term -> {zh, en}
     # Scoring (core/scoring): build_case(shape, period, settings) -> Case, raising CaseError;

@@ -4,9 +4,10 @@ from core.models.tenant import LOCALES, Tenant, TenantScheme
 from core.models.org import PERSON_STATUSES, UNIT_KINDS, OrgUnit, Person
 from core.models.account import ROLES, UNIT_ROLES, PlatformAdmin, RoleMembership, User
 from core.models.audit import AuditLog
+from core.models.cycle import CYCLE_STATES, SUBJECT_KINDS, Cycle, CycleResult, CycleSubject, ScoreChange
 
 __all__ = [
-    "AuditLog", "Base", "LOCALES", "OrgUnit", "PERSON_STATUSES", "Person", "PlatformAdmin",
+    "AuditLog", "CYCLE_STATES", "Cycle", "CycleResult", "CycleSubject", "SUBJECT_KINDS", "ScoreChange", "Base", "LOCALES", "OrgUnit", "PERSON_STATUSES", "Person", "PlatformAdmin",
     "ROLES", "RoleMembership", "Tenant", "TenantScheme", "TenantScoped", "UNIT_KINDS",
     "UNIT_ROLES", "User",
 ]

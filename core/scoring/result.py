@@ -80,3 +80,14 @@ def to_table(result: CaseResult) -> str:
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def json_ready(value: Any) -> Any:
+    """A value for a JSON column: Decimals as their exact text (``"5184.00"``), containers recursed."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value

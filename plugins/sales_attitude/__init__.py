@@ -208,6 +208,7 @@ SCHEME = Scheme(
     subject_kinds=("person",),
     unit_kinds=UNIT_KINDS,
     staff_classes=STAFF_CLASSES,
+    subject_fields=("status",),
     settings_model=SalesAttitudeSettings,
     labels={
         "attitude": {"zh": "工作态度", "en": "Attitude"},
