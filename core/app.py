@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from core import (audit, auth, db, i18n, platform, plugins, security, slots, tenant_files,
                       tenants, users, web)
+    from core.cycles import views as cycle_views
     from core.org import views as org_views
 
     db.init_app(app)
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     audit.init_app(app)
     org_views.init_app(app)
+    cycle_views.init_app(app)
     platform.init_app(app)
     tenant_files.init_app(app)
     users.init_app(app)

@@ -20,6 +20,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "org.view": frozenset({"tenant_admin", "leader"}),
     "org.manage": frozenset({"tenant_admin"}),
     "audit.view": frozenset({"tenant_admin"}),
+    # cycles: HR runs them, leaders follow them; inputs are entered by whoever the form names
+    "cycles.manage": frozenset({"tenant_admin"}),
+    "cycles.view": frozenset({"tenant_admin", "leader"}),
+    "inputs.enter": frozenset({"tenant_admin", "unit_head", "committee", "leader"}),
 }
 
 
