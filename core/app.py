@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from core import (audit, auth, db, i18n, platform, plugins, security, slots, tenant_files,
                       tenants, users, web)
+    from core.cycles import input_views as cycle_input_views
     from core.cycles import views as cycle_views
     from core.org import views as org_views
 
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     audit.init_app(app)
     org_views.init_app(app)
     cycle_views.init_app(app)
+    cycle_input_views.init_app(app)
     platform.init_app(app)
     tenant_files.init_app(app)
     users.init_app(app)

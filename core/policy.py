@@ -86,3 +86,21 @@ def platform_admin_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def may_enter_inputs(user: Any, unit_id: int | None) -> bool:
+    """Inputs of a cycle subject: HR for everyone; a unit head for the subjects of the units they
+    head; committee members and leaders for everyone (committee review, leaders' ratings)."""
+    account = tenant_user(user)
+    if account is None or not can(account, "inputs.enter"):
+        return False
+    roles = account.roles
+    if roles & {"tenant_admin", "committee", "leader"}:
+        return True
+    return unit_id is not None and unit_id in account.headed_unit_ids()
+
+
+def may_edit_field(user: Any, role: str) -> bool:
+    """A field names who enters it; HR may enter every field."""
+    account = tenant_user(user)
+    return account is not None and ("tenant_admin" in account.roles or role in account.roles)

@@ -21,6 +21,48 @@ class SchemeSettings(BaseModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
 
 
+INPUT_KINDS = ("number", "count", "level", "bool", "scorecard", "units")
+
+
+@dataclass(frozen=True)
+class InputField:
+    """One input a scheme collects for a subject; drives the portal's forms and bulk templates.
+
+    ``path`` is where the value lives in the subject's case-file ``inputs`` (dots for nesting:
+    ``ratings.basic_ability``). A ``scorecard`` field ``form`` stores ``form_score`` (one number)
+    or ``form_items`` (weighted items). ``units`` is a list of unit codes (class A ``oversees``).
+    """
+
+    path: str
+    label_zh: str
+    label_en: str
+    kind: str = "number"
+    subject: str = "person"               # unit | person
+    classes: tuple[str, ...] = ()         # empty: every class
+    periods: tuple[str, ...] = ()         # empty: every period kind the scheme scores
+    minimum: str | None = None
+    maximum: str | None = None
+    required: bool = False
+    help_zh: str = ""
+    help_en: str = ""
+    role: str = "tenant_admin"            # who enters it (a role of core.models.ROLES)
+    group_zh: str = ""                    # a heading the form groups fields under
+    group_en: str = ""
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" else self.label_zh
+
+    def group(self, locale: str) -> str:
+        return self.group_en if locale == "en" else self.group_zh
+
+    def help(self, locale: str) -> str:
+        return self.help_en if locale == "en" else self.help_zh
+
+    def applies(self, subject_kind: str, staff_class: str | None, period_kind: str) -> bool:
+        return (self.subject == subject_kind and (not self.classes or staff_class in self.classes)
+                and (not self.periods or period_kind in self.periods))
+
+
 @dataclass(frozen=True)
 class Scheme:
     """Metadata of one assessment scheme."""
@@ -43,6 +85,15 @@ class Scheme:
     # compute(case) -> CaseResult, pure: no database, no Flask.
     build_case: Callable[..., Any] | None = None
     compute: Callable[..., Any] | None = None
+    # The inputs the portal collects: input_fields(settings) -> list[InputField] (settings may
+    # shape them, e.g. a township's indicator tree).
+    input_fields: Callable[[dict[str, Any]], list[InputField]] | None = None
+
+    def fields_for(self, settings: dict[str, Any], subject_kind: str, staff_class: str | None,
+                   period_kind: str) -> list[InputField]:
+        if self.input_fields is None:
+            return []
+        return [f for f in self.input_fields(settings) if f.applies(subject_kind, staff_class, period_kind)]
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_zh

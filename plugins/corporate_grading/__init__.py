@@ -12,6 +12,7 @@ from core.schemes import Scheme, SchemeSettings
 from core.schemes_web import scheme_home_panel
 from core.scoring.settings import Exact, FormulaText
 from core.scoring.numbers import text
+from plugins.corporate_grading.inputs import input_fields
 from plugins.corporate_grading.scoring import build_case, compute
 
 PLUGIN = "plugins.corporate_grading"
@@ -203,6 +204,7 @@ SCHEME = Scheme(
     staff_classes=("A", "B", "C"),
     settings_model=CorporateGradingSettings,
     build_case=build_case,
+    input_fields=input_fields,
     compute=compute,
 )
 

@@ -112,6 +112,7 @@ class GovPublicEvaluationSettings(SchemeSettings):
                                                         "face accountability unless rewarded (default 3).")
 
 
+from plugins.gov_public_evaluation.inputs import input_fields
 from plugins.gov_public_evaluation.scoring import build_case, compute  # noqa: E402 - needs the settings above
 
 SCHEME = Scheme(
@@ -128,6 +129,7 @@ SCHEME = Scheme(
     unit_kinds=("village", "department"),
     settings_model=GovPublicEvaluationSettings,
     build_case=build_case,
+    input_fields=input_fields,
     compute=compute,
 )
 

@@ -14,6 +14,7 @@ from core.schemes_web import scheme_home_panel
 from core.scoring.blocks import weight_problems
 from core.scoring.formula import FormulaError, compile_formula
 from core.scoring.settings import Exact, FormulaText
+from plugins.sales_attitude.inputs import input_fields
 from plugins.sales_attitude.scoring import (ATTITUDE_NAMES, DEFAULT_ATTITUDE_FORMULA, DEFAULT_PAY_FORMULA,
                                             DEFAULT_RESPONSIBILITY_FORMULA, DIMENSIONS, PAY_NAMES,
                                             RESPONSIBILITY_NAMES, STAFF_CLASSES, TOTAL_NAMES, UNIT_KINDS,
@@ -220,6 +221,7 @@ SCHEME = Scheme(
         "transfer": {"zh": "转岗对象", "en": "Listed for transfer"},
     },
     build_case=build_case,
+    input_fields=input_fields,
     compute=compute,
 )
 

@@ -1,0 +1,148 @@
+"""Entering a cycle's inputs: the forms each scheme declares, with htmx autosave, the live total
+of scorecards, the scheme's own checks next to the fields, and optimistic locking."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from core.cycles import inputs as forms
+from core.cycles import service
+from core.cycles.service import CycleError
+from core.cycles.views import get_cycle
+from core.db import db_session
+from core.i18n import current_locale
+from core.models import CycleSubject
+from core.plugins import get_schemes
+from core.policy import may_edit_field, may_enter_inputs, permission_required, tenant_user
+from core.scoring.case import Period
+from core.web import paginate_list, render_page
+
+bp = Blueprint("cycle_inputs", __name__, url_prefix="/t/<tenant>/cycles/<int:cycle_id>/inputs")
+
+
+def get_subject(cycle_id: int, subject_id: int) -> CycleSubject:
+    """A subject of this cycle in the current tenant, or 404; 403 when the user may not enter its inputs."""
+    subject = db_session.get(CycleSubject, subject_id)
+    if subject is None or subject.cycle_id != cycle_id:
+        abort(404)
+    if not may_enter_inputs(current_user, subject.unit_id):
+        abort(403)
+    return subject
+
+
+def _context(cycle, subject: CycleSubject):
+    scheme = get_schemes()[cycle.scheme_id]
+    period = Period.parse(cycle.period)
+    fields = scheme.fields_for(cycle.settings, subject.kind, subject.staff_class, period.kind)
+    return scheme, fields
+
+
+def _unit_codes(cycle) -> dict[str, str]:
+    return dict(db_session.execute(select(CycleSubject.code, CycleSubject.name).where(
+        CycleSubject.cycle_id == cycle.id, CycleSubject.kind == "unit", CycleSubject.eligible.is_(True))).all())
+
+
+def _problems(cycle, scheme, subject: CycleSubject, inputs: dict) -> dict[str, list[str]]:
+    """The scheme's checks of this subject alone (a small case: the subject and the units it names)."""
+    unit_code = db_session.scalar(select(CycleSubject.code).where(
+        CycleSubject.cycle_id == cycle.id, CycleSubject.kind == "unit", CycleSubject.unit_id == subject.unit_id))
+    raw = {"id": subject.code, "inputs": inputs}
+    if subject.kind == "unit":
+        raw.update(kind=subject.unit_kind)
+        stubs: list[str] = []
+    else:
+        if unit_code:
+            raw["unit"] = unit_code
+        if subject.staff_class:
+            raw["class"] = subject.staff_class
+        if "status" in scheme.subject_fields and subject.status:
+            raw["status"] = subject.status
+        stubs = [unit_code] if unit_code else []
+    head = {"scheme": cycle.scheme_id, "period": cycle.period, "settings": cycle.settings}
+    return forms.scheme_problems(scheme, forms.mini_case(head, raw, subject.kind, stubs), subject.kind, subject.code)
+
+
+@bp.get("/")
+@permission_required("inputs.enter")
+def index(cycle_id: int):
+    """The subjects whose inputs this user may enter, with what each still needs."""
+    cycle = get_cycle(cycle_id)
+    rows = [s for s in service.subjects(cycle) if may_enter_inputs(current_user, s.unit_id)]
+    missing: dict[str, int] = {}
+    for line in service.problems_of(cycle):
+        code = line.split(".", 1)[0]
+        missing[code] = missing.get(code, 0) + 1
+    todo = request.args.get("todo") == "1"
+    if todo:
+        rows = [r for r in rows if missing.get(r.code)]
+    return render_page("cycles/inputs.html", cycle=cycle, page=paginate_list(rows), missing=missing, todo=todo,
+                       editable=cycle.state in service.EDITABLE_STATES)
+
+
+@bp.route("/<int:subject_id>", methods=["GET", "POST"])
+@permission_required("inputs.enter")
+def subject_form(cycle_id: int, subject_id: int):
+    """One subject's inputs. htmx posts each change (autosave) and gets back the save status,
+    the new version, live totals and the checks; a plain post saves and redirects."""
+    cycle = get_cycle(cycle_id)
+    subject = get_subject(cycle.id, subject_id)
+    scheme, fields = _context(cycle, subject)
+    editable = cycle.state in service.EDITABLE_STATES
+    locale = current_locale()
+    status, message, field_errors = 200, None, {}
+    inputs = subject.inputs or {}
+    if request.method == "POST":
+        if not editable:
+            abort(409, _("This cycle is %(state)s: its inputs can no longer be changed.", state=cycle.state))
+        allowed = [f for f in fields if may_edit_field(current_user, f.role)]
+        parsed = forms.parse(allowed, request.form, inputs, set(_unit_codes(cycle)))
+        field_errors = parsed.errors
+        version = request.form.get("inputs_version", "")
+        if field_errors:
+            status, message = 422, _("Not saved: correct the fields marked below.")
+            inputs = parsed.inputs
+        elif not version.isdigit():
+            status, message = 409, _("The form did not say which version it edits; reload the page.")
+        else:
+            try:
+                service.set_inputs(subject, cycle, parsed.inputs, int(version), f"user:{tenant_user(current_user).username}")
+                db_session.commit()
+                message = _("Saved.")
+                inputs = parsed.inputs
+            except CycleError as exc:
+                db_session.rollback()
+                status, message = 409, str(exc)
+                inputs = parsed.inputs
+            db_session.refresh(subject)
+        if not request.headers.get("HX-Request") and status == 200:
+            flash(message, "success")
+            return redirect(url_for("cycle_inputs.subject_form", cycle_id=cycle.id, subject_id=subject.id))
+    problems = _problems(cycle, scheme, subject, inputs)
+    totals = {f.path: forms.live_total(f, inputs) for f in fields if f.kind == "scorecard"}
+    context = dict(cycle=cycle, subject=subject, scheme=scheme, fields=fields, inputs=inputs, editable=editable,
+                   locale=locale, problems=problems, totals=totals, field_errors=field_errors, message=message,
+                   status=status, get_value=forms.get_value, form_name=forms.form_name,
+                   units=_unit_codes(cycle), may_edit=lambda f: editable and may_edit_field(current_user, f.role),
+                   item_fields=forms.ITEM_FIELDS)
+    if request.method == "POST" and request.headers.get("HX-Request"):
+        return render_template("cycles/_inputs_saved.html", **context), status
+    return render_page("cycles/inputs_form.html", **context), status
+
+
+@bp.get("/<int:subject_id>/item-row")
+@permission_required("inputs.enter")
+def item_row(cycle_id: int, subject_id: int):
+    """A blank scorecard item row for the editor (htmx)."""
+    cycle = get_cycle(cycle_id)
+    get_subject(cycle.id, subject_id)
+    field = request.args.get("field", "")
+    index = request.args.get("index", "0")
+    if not field.replace("_", "").isalnum() or not index.isdigit() or int(index) >= forms.MAX_ITEMS:
+        abort(400)
+    return render_template("cycles/_item_row.html", name=field, index=int(index), item={}, editable=True)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

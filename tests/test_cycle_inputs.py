@@ -1,0 +1,145 @@
+"""Entering a cycle's inputs through the declared forms: autosave, checks, locking, who may edit."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from core.cycles import service
+from core.db import db_session
+from core.models import CycleSubject, Tenant, User
+from core.tenancy import set_tenant
+from tests.conftest import AuthActions
+
+HTMX = {"HX-Request": "true"}
+
+
+def make_cycle(app, slug="jituan", scheme="corporate-grading", period="2026-09", state="open"):
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == slug)))
+        cycle = service.create_cycle(scheme, period, "测试周期", {}, "test")
+        if state != "draft":
+            service.transition(cycle, "open", "test")
+        db_session.commit()
+        units = {s.code: s.id for s in service.subjects(cycle) if s.kind == "unit"}
+        people = {s.code: s.id for s in service.subjects(cycle) if s.kind == "person"}
+        return cycle.id, units, people
+
+
+def url(cycle_id, subject_id=""):
+    return f"/t/jituan/cycles/{cycle_id}/inputs/{subject_id}"
+
+
+def stored(app, subject_id):
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        row = db_session.get(CycleSubject, subject_id)
+        return row.inputs, row.inputs_version
+
+
+def text_of(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def hr(client):
+    AuthActions(client).login("jituan", "hr")
+    return client
+
+
+def test_the_form_shows_the_fields_the_scheme_declares(app, hr):
+    cycle_id, units, people = make_cycle(app)
+    page = text_of(hr.get(url(cycle_id, units["FIN"])))
+    assert "计划完成率" in page and "单位考评表" in page and "加减分" in page
+    page = text_of(hr.get(url(cycle_id, people["J0001"])))  # class A: overseen units
+    assert "分管单位" in page and "个人考评表" in page
+
+
+def test_autosave_saves_and_answers_with_the_new_version_and_checks(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    fin = units["FIN"]
+    response = hr.post(url(cycle_id, fin), headers=HTMX, data={
+        "inputs_version": "0", "plan_rate": "0.8", "form__mode": "score", "form_score": "4.2", "adjust": ""})
+    body = text_of(response)
+    assert response.status_code == 200 and "已保存" in body
+    assert 'id="inputs_version" name="inputs_version" value="1" hx-swap-oob="true"' in body
+    assert stored(app, fin) == ({"plan_rate": "0.8", "form_score": "4.2"}, 1)
+    assert "方案已接受这些输入" in body or "Complete" in body
+
+
+def test_a_value_out_of_range_is_not_saved_and_is_named(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={
+        "inputs_version": "0", "plan_rate": "1.5", "form__mode": "score", "form_score": "4"})
+    assert response.status_code == 422
+    assert "1.5" in text_of(response) and "[0, 1]" in text_of(response)
+    assert stored(app, units["FIN"]) == ({}, 0)
+
+
+def test_a_stale_version_is_refused(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    data = {"inputs_version": "0", "plan_rate": "0.8", "form__mode": "score", "form_score": "4"}
+    assert hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data=data).status_code == 200
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={**data, "plan_rate": "0.5"})
+    assert response.status_code == 409
+    assert stored(app, units["FIN"])[0]["plan_rate"] == "0.8"
+
+
+def test_scorecard_items_give_a_live_total_and_weight_checks(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    items = {"form__mode": "items",
+             "form_items-0-name": "营收", "form_items-0-weight": "0.6", "form_items-0-kind": "quantitative",
+             "form_items-0-actual": "105", "form_items-0-threshold": "90", "form_items-0-target": "100",
+             "form_items-1-name": "服务", "form_items-1-weight": "0.4", "form_items-1-kind": "qualitative",
+             "form_items-1-level": "satisfied"}
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "plan_rate": "1", **items})
+    body = text_of(response)
+    assert response.status_code == 200
+    assert re.search(r'<output id="total-form" hx-swap-oob="true">4\.60', body)  # 0.6×5 + 0.4×4
+    saved, _version = stored(app, units["FIN"])
+    assert [i["name"] for i in saved["form_items"]] == ["营收", "服务"]
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX,
+                       data={"inputs_version": "1", "plan_rate": "1", **items, "form_items-1-weight": "0.3"})
+    assert "weights sum to 0.9" in text_of(response)
+
+
+def test_a_unit_head_enters_only_their_units_fields(app, client):
+    cycle_id, units, people = make_cycle(app)
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        head = db_session.scalar(select(User).where(User.username == "fengzhiqiang"))
+        assert head is not None, "the demo tenant has a unit head of FIN"
+        fin_unit_id = next(iter(head.headed_unit_ids()))
+        own_person = db_session.scalar(select(CycleSubject.id).where(
+            CycleSubject.cycle_id == cycle_id, CycleSubject.kind == "person", CycleSubject.unit_id == fin_unit_id,
+            CycleSubject.staff_class != "A"))
+        other_person = db_session.scalar(select(CycleSubject.id).where(
+            CycleSubject.cycle_id == cycle_id, CycleSubject.kind == "person", CycleSubject.unit_id != fin_unit_id))
+    AuthActions(client).login("jituan", "fengzhiqiang")
+    assert client.get(url(cycle_id, other_person)).status_code == 403
+    page = text_of(client.get(url(cycle_id, own_person)))
+    assert re.search(r'<input id="adjust" name="adjust" value=""[^>]*disabled', page)  # HR's field
+    response = client.post(url(cycle_id, own_person), headers=HTMX, data={
+        "inputs_version": "0", "personal__mode": "score", "personal_score": "4.1", "adjust": "0.5"})
+    assert response.status_code == 200
+    assert stored(app, own_person)[0] == {"personal_score": "4.1"}  # the adjust was not theirs to set
+
+
+def test_inputs_are_read_only_once_the_cycle_is_in_review(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        from core.models import Cycle
+        db_session.get(Cycle, cycle_id).state = "review"
+        db_session.commit()
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "plan_rate": "0.8"})
+    assert response.status_code == 409
+
+
+def test_an_employee_cannot_enter_inputs(app, client):
+    cycle_id, units, _people = make_cycle(app)
+    AuthActions(client).login("jituan", "employee")
+    assert client.get(url(cycle_id, units["FIN"])).status_code == 403
+    assert client.get(url(cycle_id)).status_code == 403
