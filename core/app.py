@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from core.cycles import input_views as cycle_input_views
     from core.cycles import views as cycle_views
     from core.org import views as org_views
+    from core.results import views as result_views
 
     db.init_app(app)
     plugins.init_app(app)
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     org_views.init_app(app)
     cycle_views.init_app(app)
     cycle_input_views.init_app(app)
+    result_views.init_app(app)
     platform.init_app(app)
     tenant_files.init_app(app)
     users.init_app(app)

@@ -99,6 +99,16 @@ def jixiao_event_user_logged_in(tenant: "Tenant", user: "User") -> None:
     """
 
 
+@hookspec
+def jixiao_event_cycle_published(tenant: "Tenant", cycle: Any) -> None:
+    """A cycle's results were published, inside the transaction that published them (the core
+    notifies the assessed people through this hook).
+
+    :param tenant: the cycle's tenant.
+    :param cycle: the :class:`core.models.Cycle`, now in state ``published``.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Template slots: fill a named place in a page
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ ENTRY_POINT_GROUP = "jixiao"
 # Core modules that implement hooks, then the built-in scheme plugins.
 BUILTIN_PLUGINS = (
     "core.menu",
+    "core.cycles.notifications",
     "plugins.corporate_grading",
     "plugins.sales_attitude",
     "plugins.gov_public_evaluation",

@@ -24,6 +24,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cycles.manage": frozenset({"tenant_admin"}),
     "cycles.view": frozenset({"tenant_admin", "leader"}),
     "inputs.enter": frozenset({"tenant_admin", "unit_head", "committee", "leader"}),
+    "results.mine": frozenset({"*"}),
+    "appeals.investigate": frozenset({"tenant_admin"}),
+    "appeals.decide": frozenset({"tenant_admin", "leader"}),
 }
 
 
@@ -104,3 +107,35 @@ def may_edit_field(user: Any, role: str) -> bool:
     """A field names who enters it; HR may enter every field."""
     account = tenant_user(user)
     return account is not None and ("tenant_admin" in account.roles or role in account.roles)
+
+
+def can_see_result(user: Any, cycle_state: str, person_id: int | None, unit_id: int | None) -> bool:
+    """Who may read a result (schemes.md: the person, their unit head, HR and company leaders).
+
+    HR and leaders see every result once computed; the person and their unit head only once the
+    cycle is published.
+    """
+    account = tenant_user(user)
+    if account is None:
+        return False
+    roles = account.roles
+    if roles & {"tenant_admin", "leader"}:
+        return True
+    if cycle_state not in ("published", "closed"):
+        return False
+    if person_id is not None and account.person_id == person_id:
+        return True
+    return unit_id is not None and "unit_head" in roles and unit_id in account.headed_unit_ids()
+
+
+def is_own_result(user: Any, person_id: int | None) -> bool:
+    account = tenant_user(user)
+    return account is not None and person_id is not None and account.person_id == person_id
+
+
+def may_interview(user: Any, unit_id: int | None) -> bool:
+    """The assessor who holds the interview: the person's unit head, or HR."""
+    account = tenant_user(user)
+    if account is None:
+        return False
+    return "tenant_admin" in account.roles or (unit_id is not None and unit_id in account.headed_unit_ids())

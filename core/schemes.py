@@ -88,6 +88,11 @@ class Scheme:
     # The inputs the portal collects: input_fields(settings) -> list[InputField] (settings may
     # shape them, e.g. a township's indicator tree).
     input_fields: Callable[[dict[str, Any]], list[InputField]] | None = None
+    # grade_of(settings, rounded score) -> grade or None: re-grades a score adjusted on appeal.
+    grade_of: Callable[[dict[str, Any], Any], str | None] | None = None
+    # Appeals: how long after publication a person may appeal, in working or calendar days.
+    appeal_days: int = 5
+    appeal_day_kind: str = "working"
 
     def fields_for(self, settings: dict[str, Any], subject_kind: str, staff_class: str | None,
                    period_kind: str) -> list[InputField]:

@@ -33,11 +33,13 @@ CYCLE_FIELDS = ("name", "scheme_id", "period", "state")
 
 
 class CycleError(ValueError):
-    """A cycle action is not possible now; ``problems`` lists every reason."""
+    """A cycle action is not possible now; ``problems`` lists every reason; ``field`` names the
+    input the message is about (``scheme``, ``period``, ``name``) when there is one."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
+    def __init__(self, message: str, problems: list[str] | None = None, field: str | None = None):
         super().__init__(message)
         self.problems = problems or []
+        self.field = field
 
 
 def now() -> datetime:
@@ -52,7 +54,7 @@ def enabled_scheme(scheme_id: str) -> tuple[Scheme, dict]:
                                                        TenantScheme.enabled.is_(True)))
     scheme = get_schemes().get(scheme_id)
     if row is None or scheme is None or scheme.compute is None:
-        raise CycleError(_("Scheme %(scheme)s is not enabled for this organisation.", scheme=scheme_id))
+        raise CycleError(_("Scheme %(scheme)s is not enabled for this organisation.", scheme=scheme_id), field="scheme")
     return scheme, dict(row.settings)
 
 
@@ -61,15 +63,17 @@ def create_cycle(scheme_id: str, period_text: str, name: str, selection: dict[st
     scheme, settings = enabled_scheme(scheme_id)
     try:
         period = Period.parse(period_text)
-    except ValueError as exc:
-        raise CycleError(str(exc)) from None
+    except ValueError:
+        raise CycleError(_("%(value)s is not a period; allowed: YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 or YYYY.",
+                           value=repr(str(period_text).strip())), field="period") from None
     if period.kind not in scheme.periods:
         raise CycleError(_("%(scheme)s does not score a %(kind)s; it scores: %(allowed)s.", scheme=scheme.id,
-                           kind=period.kind, allowed=", ".join(scheme.periods)))
+                           kind=period.kind, allowed=", ".join(scheme.periods)), field="period")
     duplicate = db_session.scalar(select(func.count()).select_from(Cycle).where(
         Cycle.scheme_id == scheme_id, Cycle.period == period.text, Cycle.name == name))
     if duplicate:
-        raise CycleError(_("A cycle named %(name)s for %(period)s already exists.", name=name, period=period.text))
+        raise CycleError(_("A cycle named %(name)s for %(period)s already exists.", name=name, period=period.text),
+                         field="name")
     cycle = Cycle(name=name, scheme_id=scheme.id, scheme_version=scheme.version, period=period.text,
                   state="draft", settings=settings, selection=selection, created_by=actor)
     db_session.add(cycle)
@@ -243,6 +247,13 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
     setattr(cycle, {"open": "opened_at", "review": "review_at", "published": "published_at",
                     "closed": "closed_at"}[target], now())
     record("transition", cycle, before={"state": before}, after={"state": target}, actor=actor)
+    if target == "published":
+        from flask import current_app
+
+        from core.models import Tenant
+
+        tenant = db_session.get(Tenant, cycle.tenant_id)
+        current_app.extensions["jixiao.plugins"].hook.jixiao_event_cycle_published(tenant=tenant, cycle=cycle)
     return cycle
 
 

@@ -6,11 +6,11 @@ exported from a cycle scores identically.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKeyConstraint, Index, Integer, Numeric, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, Numeric, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -118,3 +118,77 @@ class ScoreChange(TenantScoped, Base):
     grade_before: Mapped[str | None] = mapped_column(String(10))
     grade_after: Mapped[str | None] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Acknowledgement(TenantScoped, Base):
+    """The interview on a published result (绩效面谈): its record, signed by the person and the assessor."""
+
+    __tablename__ = "acknowledgement"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "result_id"),
+        ForeignKeyConstraint(["tenant_id", "result_id"], ["cycle_result.tenant_id", "cycle_result.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    interview_record: Mapped[str | None] = mapped_column(Text)
+    interview_by: Mapped[str | None] = mapped_column(String(120))  # the assessor who held it
+    interview_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    person_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assessor_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assessor_signed_by: Mapped[str | None] = mapped_column(String(120))
+
+
+APPEAL_STATES = ("filed", "investigating", "decided")
+APPEAL_DECISIONS = ("upheld", "adjusted")
+
+
+class Appeal(TenantScoped, Versioned, Base):
+    """An appeal against a published result, filed within the scheme's window of working days."""
+
+    __tablename__ = "appeal"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "result_id"], ["cycle_result.tenant_id", "cycle_result.id"], ondelete="CASCADE"),
+        Index("ix_appeal_result", "tenant_id", "result_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    filed_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="filed")
+    investigation: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    new_score: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Holiday(TenantScoped, Base):
+    """A day off in the tenant's calendar (besides weekends); appeal windows skip it."""
+
+    __tablename__ = "holiday"
+    __table_args__ = (UniqueConstraint("tenant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+
+
+class Notification(TenantScoped, Base):
+    """An in-app message to one account: a task, a deadline, a decision."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["user_account.tenant_id", "user_account.id"], ondelete="CASCADE"),
+        Index("ix_notification_user", "tenant_id", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    message: Mapped[str] = mapped_column(String(300), nullable=False)
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

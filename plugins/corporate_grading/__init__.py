@@ -189,6 +189,14 @@ class CorporateGradingSettings(SchemeSettings):
         description="Guidance: a personal letter has 2–3 development goals (checked when every goal has `goal`).")
 
 
+def grade_of(settings: dict, score) -> str:
+    """The grade of a rounded score under a cycle's settings (for scores adjusted on appeal)."""
+    from core.scoring.blocks import GradeBands
+
+    bounds = settings.get("grade_bounds") or {"A": "4.6", "B": "4.0", "C": "3.6"}
+    return GradeBands.from_mapping(bounds, lowest="D").grade(score)
+
+
 SCHEME = Scheme(
     id="corporate-grading",
     name_zh="集团A/B/C/D等级考评",
@@ -205,6 +213,8 @@ SCHEME = Scheme(
     settings_model=CorporateGradingSettings,
     build_case=build_case,
     input_fields=input_fields,
+    grade_of=grade_of,
+    appeal_days=3,  # 3 working days after the result is communicated (source 002)
     compute=compute,
 )
 

@@ -210,6 +210,8 @@ SCHEME = Scheme(
     unit_kinds=UNIT_KINDS,
     staff_classes=STAFF_CLASSES,
     subject_fields=("status",),
+    appeal_days=7,  # within 7 days of the result (source 004 part 4)
+    appeal_day_kind="calendar",
     settings_model=SalesAttitudeSettings,
     labels={
         "attitude": {"zh": "工作态度", "en": "Attitude"},

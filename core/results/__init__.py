@@ -1,0 +1,2 @@
+"""Results after publication, seen by the people they concern: own results, interviews and
+signatures, appeals, notifications."""

@@ -1,0 +1,181 @@
+"""A person's results, the interview and signatures, appeals and their decisions, notifications.
+
+Who may read a result is decided by :func:`core.policy.can_see_result`, never here.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select, update
+
+from core.cycles import after
+from core.cycles.after import AfterError
+from core.db import db_session
+from core.models import Acknowledgement, Appeal, Cycle, CycleResult, CycleSubject, Notification
+from core.policy import (can, can_see_result, is_own_result, may_interview, permission_required, tenant_user)
+from core.web import paginate, render_page
+
+bp = Blueprint("results", __name__, url_prefix="/t/<tenant>")
+
+
+def get_result(result_id: int) -> tuple[CycleResult, CycleSubject, Cycle]:
+    """A result of the current tenant the user may read: 404 when it is not the tenant's, 403 when
+    the access policy says no."""
+    result = db_session.get(CycleResult, result_id)
+    if result is None:
+        abort(404)
+    subject = db_session.get(CycleSubject, result.subject_id)
+    cycle = db_session.get(Cycle, result.cycle_id)
+    if not can_see_result(current_user, cycle.state, subject.person_id, subject.unit_id):
+        abort(403)
+    return result, subject, cycle
+
+
+def get_appeal(appeal_id: int) -> Appeal:
+    """An appeal of the current tenant, or 404."""
+    appeal = db_session.get(Appeal, appeal_id)
+    if appeal is None:
+        abort(404)
+    return appeal
+
+
+def _actor() -> str:
+    return f"user:{tenant_user(current_user).username}"
+
+
+@bp.get("/my/results")
+@permission_required("results.mine")
+def mine():
+    """The signed-in person's published results, newest first."""
+    account = tenant_user(current_user)
+    stmt = (select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+            .join(Cycle, Cycle.id == CycleResult.cycle_id)
+            .where(CycleSubject.person_id == (account.person_id or -1), Cycle.state.in_(("published", "closed")))
+            .order_by(Cycle.published_at.desc()))
+    page = paginate(stmt)
+    cycles = {c.id: c for c in db_session.scalars(select(Cycle).where(Cycle.id.in_({r.cycle_id for r in page.items})))}
+    return render_page("results/mine.html", page=page, cycles=cycles)
+
+
+@bp.get("/results/<int:result_id>")
+@permission_required("results.mine")
+def result(result_id: int):
+    """One result: score, grade, rank, breakdown; the interview and signatures; the appeal; history."""
+    result, subject, cycle = get_result(result_id)
+    ack = db_session.scalar(select(Acknowledgement).where(Acknowledgement.result_id == result.id))
+    appeals = list(db_session.scalars(select(Appeal).where(Appeal.result_id == result.id).order_by(Appeal.id)))
+    return render_page("results/result.html", result=result, subject=subject, cycle=cycle, ack=ack, appeals=appeals,
+                       deadline=after.appeal_deadline(cycle), changes=after.history(result),
+                       own=is_own_result(current_user, subject.person_id),
+                       may_interview=may_interview(current_user, subject.unit_id),
+                       open_appeal=after.open_appeal(result))
+
+
+def _act(result_id: int, action):
+    result, subject, cycle = get_result(result_id)
+    try:
+        action(result, subject, cycle)
+        db_session.commit()
+    except AfterError as exc:
+        db_session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("results.result", result_id=result_id))
+
+
+@bp.post("/results/<int:result_id>/interview")
+@permission_required("results.mine")
+def interview(result_id: int):
+    """The assessor records the interview and signs."""
+    def act(result, subject, cycle):
+        if not may_interview(current_user, subject.unit_id) or cycle.state != "published":
+            abort(403)
+        after.record_interview(result, request.form.get("record", ""), _actor())
+        flash(_("Interview recorded and signed."), "success")
+    return _act(result_id, act)
+
+
+@bp.post("/results/<int:result_id>/sign")
+@permission_required("results.mine")
+def sign(result_id: int):
+    """The person signs their result."""
+    def act(result, subject, cycle):
+        if not is_own_result(current_user, subject.person_id):
+            abort(403)
+        after.person_signs(result, _actor())
+        flash(_("Signed."), "success")
+    return _act(result_id, act)
+
+
+@bp.post("/results/<int:result_id>/appeal")
+@permission_required("results.mine")
+def appeal(result_id: int):
+    """The person appeals against their result, within the scheme's window."""
+    def act(result, subject, cycle):
+        if not is_own_result(current_user, subject.person_id):
+            abort(403)
+        after.file_appeal(cycle, result, request.form.get("reason", ""), _actor())
+        flash(_("Your appeal was filed; HR will investigate it."), "success")
+    return _act(result_id, act)
+
+
+@bp.get("/appeals/")
+@permission_required("appeals.decide")
+def appeals():
+    """Appeals of the tenant, open ones first."""
+    state = request.args.get("state", "")
+    stmt = select(Appeal).order_by((Appeal.state == "decided").asc(), Appeal.filed_at.desc())
+    if state:
+        stmt = stmt.where(Appeal.state == state)
+    return render_page("results/appeals.html", page=paginate(stmt), state=state)
+
+
+@bp.route("/appeals/<int:appeal_id>", methods=["GET", "POST"])
+@permission_required("appeals.decide")
+def appeal_page(appeal_id: int):
+    """One appeal: the result it concerns; HR's investigation; the leadership's decision."""
+    appeal = get_appeal(appeal_id)
+    result = db_session.get(CycleResult, appeal.result_id)
+    subject = db_session.get(CycleSubject, result.subject_id)
+    cycle = db_session.get(Cycle, result.cycle_id)
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "investigate":
+                if not can(current_user, "appeals.investigate"):
+                    abort(403)
+                after.investigate(appeal, request.form.get("investigation", ""), _actor())
+            else:
+                after.decide(appeal, cycle, request.form.get("decision", ""), request.form.get("new_score"),
+                             request.form.get("note", ""), _actor(), after.person_accounts(subject))
+            db_session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("results.appeal_page", appeal_id=appeal.id))
+        except AfterError as exc:
+            db_session.rollback()
+            flash(str(exc), "error")
+    return render_page("results/appeal.html", appeal=appeal, result=result, subject=subject, cycle=cycle,
+                       changes=after.history(result), may_investigate=can(current_user, "appeals.investigate"))
+
+
+@bp.get("/notifications")
+@permission_required("results.mine")
+def notifications():
+    """The signed-in account's messages, newest first."""
+    account = tenant_user(current_user)
+    page = paginate(select(Notification).where(Notification.user_id == account.id).order_by(Notification.id.desc()))
+    return render_page("results/notifications.html", page=page)
+
+
+@bp.post("/notifications/read")
+@permission_required("results.mine")
+def notifications_read():
+    """Mark every message of the account as read."""
+    account = tenant_user(current_user)
+    db_session.execute(update(Notification).where(Notification.user_id == account.id, Notification.read_at.is_(None))
+                       .values(read_at=after.now()).execution_options(synchronize_session=False))
+    db_session.commit()
+    return redirect(url_for("results.notifications"))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

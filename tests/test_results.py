@@ -1,0 +1,190 @@
+"""After publication: who sees which result, interviews and signatures, appeals in their window,
+adjusted scores with their history, and notifications (jixiao_event_cycle_published)."""
+from __future__ import annotations
+
+import html
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from core.cycles import after, service
+from core.db import db_session
+from core.models import (Appeal, Cycle, CycleResult, CycleSubject, Holiday, Notification, ScoreChange, Tenant,
+                         User)
+from core.tenancy import set_tenant
+from tests.conftest import AuthActions
+from tests.test_cycles import fill_corporate_inputs
+
+
+def in_jituan(app):
+    ctx = app.app_context()
+    ctx.push()
+    set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+    return ctx
+
+
+@pytest.fixture
+def published(app):
+    """A published jituan monthly cycle; returns ids of interest."""
+    ctx = in_jituan(app)
+    cycle = service.create_cycle("corporate-grading", "2026-09", "2026年9月", {}, "hr")
+    service.transition(cycle, "open", "hr")
+    fill_corporate_inputs(cycle)
+    service.transition(cycle, "review", "hr")
+    service.compute(cycle, "hr")
+    service.transition(cycle, "published", "hr")
+    db_session.commit()
+    employee = db_session.scalar(select(User).where(User.username == "employee"))
+    own = db_session.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                            .where(CycleSubject.person_id == employee.person_id))
+    other = db_session.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                              .where(CycleSubject.kind == "person", CycleSubject.person_id != employee.person_id))
+    ids = {"cycle": cycle.id, "own": own.id, "other": other.id, "employee": employee.id}
+    ctx.pop()
+    return ids
+
+
+def page(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def login(client, username):
+    client.post("/lang", data={"locale": "en"})
+    assert AuthActions(client).login("jituan", username).status_code == 302
+    return client
+
+
+def test_jixiao_event_cycle_published_notifies_the_assessed(app, published, client):
+    ctx = in_jituan(app)
+    count = db_session.scalar(select(func.count()).select_from(Notification))
+    mine = db_session.scalar(select(Notification).where(Notification.user_id == published["employee"]))
+    ctx.pop()
+    assert count >= 10 and mine is not None and mine.link == f"/t/jituan/results/{published['own']}"
+    login(client, "employee")
+    assert "is published" in page(client.get("/t/jituan/notifications"))
+
+
+def test_a_person_sees_their_own_result_and_nobody_elses(published, client):
+    login(client, "employee")
+    own = client.get(f"/t/jituan/results/{published['own']}")
+    assert own.status_code == 200 and "How the score was computed" in page(own)
+    assert own.headers["Cache-Control"] == "no-store"
+    assert client.get(f"/t/jituan/results/{published['other']}").status_code == 403
+    assert f"/t/jituan/results/{published['own']}" in page(client.get("/t/jituan/my/results"))
+
+
+def test_results_stay_hidden_from_the_person_until_published(app, client):
+    ctx = in_jituan(app)
+    cycle = service.create_cycle("corporate-grading", "2026-10", "十月", {}, "hr")
+    service.transition(cycle, "open", "hr")
+    fill_corporate_inputs(cycle)
+    service.compute(cycle, "hr")
+    db_session.commit()
+    employee = db_session.scalar(select(User).where(User.username == "employee"))
+    own = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                            .where(CycleSubject.person_id == employee.person_id))
+    ctx.pop()
+    login(client, "employee")
+    assert client.get(f"/t/jituan/results/{own}").status_code == 403
+    AuthActions(client).logout()
+    login(client, "hr")
+    assert client.get(f"/t/jituan/results/{own}").status_code == 200  # HR sees computed results
+
+
+def test_a_unit_head_sees_their_units_results_only(app, published, client):
+    ctx = in_jituan(app)
+    head = db_session.scalar(select(User).where(User.username == "fengzhiqiang"))
+    unit_ids = head.headed_unit_ids()
+    inside = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                               .where(CycleSubject.kind == "person", CycleSubject.unit_id.in_(unit_ids),
+                                      CycleSubject.person_id != head.person_id))
+    outside = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                .where(CycleSubject.kind == "person", CycleSubject.unit_id.not_in(unit_ids)))
+    ctx.pop()
+    login(client, "fengzhiqiang")
+    assert client.get(f"/t/jituan/results/{inside}").status_code == 200
+    assert client.get(f"/t/jituan/results/{outside}").status_code == 403
+
+
+def test_interview_and_signatures(app, published, client):
+    login(client, "employee")
+    assert client.post(f"/t/jituan/results/{published['own']}/interview", data={"record": "x"}).status_code == 403
+    client.post(f"/t/jituan/results/{published['own']}/sign")
+    again = client.post(f"/t/jituan/results/{published['own']}/sign", follow_redirects=True)
+    assert "already signed" in page(again)
+    AuthActions(client).logout()
+    login(client, "hr")
+    empty = client.post(f"/t/jituan/results/{published['own']}/interview", data={"record": " "}, follow_redirects=True)
+    assert "Write what was discussed" in page(empty)
+    done = client.post(f"/t/jituan/results/{published['own']}/interview",
+                       data={"record": "谈了计划完成情况与改进方向"}, follow_redirects=True)
+    assert "谈了计划完成情况与改进方向" in page(done) and "Signed by the person" in page(done)
+
+
+def test_an_appeal_from_filing_to_an_adjusted_score(app, published, client):
+    own = published["own"]
+    login(client, "employee")
+    short = client.post(f"/t/jituan/results/{own}/appeal", data={"reason": "不同意"}, follow_redirects=True)
+    assert "at least 10 characters" in page(short)
+    client.post(f"/t/jituan/results/{own}/appeal", data={"reason": "我的个人考评表漏算了一项已完成的计划工作。"})
+    twice = client.post(f"/t/jituan/results/{own}/appeal", data={"reason": "再次申诉,理由同上,请复核。"}, follow_redirects=True)
+    assert "already under way" in page(twice)
+    AuthActions(client).logout()
+
+    ctx = in_jituan(app)
+    appeal_id = db_session.scalar(select(Appeal.id).where(Appeal.result_id == own))
+    before = db_session.get(CycleResult, own)
+    old_score, old_grade = before.score, before.grade
+    ctx.pop()
+    login(client, "hr")
+    client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "investigate", "investigation": "核实:确有一项漏计。"})
+    bad = client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "decide", "decision": "adjusted",
+                                                             "new_score": "abc", "note": "补计"}, follow_redirects=True)
+    assert "abc is not a score" in page(bad)
+    AuthActions(client).logout()
+    login(client, "president")  # leadership decides
+    client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "decide", "decision": "adjusted",
+                                                       "new_score": "4.85", "note": "补计漏算的计划项"})
+    ctx = in_jituan(app)
+    result = db_session.get(CycleResult, own)
+    assert str(result.score) == "4.85" and result.grade == "A" and result.adjusted
+    change = db_session.scalar(select(ScoreChange).where(ScoreChange.result_id == own))
+    assert (change.score_before, change.grade_before) == (old_score, old_grade) and change.actor == "user:president"
+    ranks = [r for (r,) in db_session.execute(select(CycleResult.rank).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                             .where(CycleSubject.kind == "person", CycleResult.score > result.score))]
+    assert result.rank == len(ranks) + 1  # re-ranked among the people
+    note = db_session.scalar(select(Notification.message).where(Notification.user_id == published["employee"])
+                             .order_by(Notification.id.desc()))
+    ctx.pop()
+    assert "decided" in note
+    AuthActions(client).logout()
+    login(client, "employee")
+    assert "Score history" in page(client.get(f"/t/jituan/results/{own}"))
+
+
+def test_an_employee_cannot_open_the_appeals_pages(published, client):
+    login(client, "employee")
+    assert client.get("/t/jituan/appeals/").status_code == 403
+
+
+def test_working_days_skip_weekends_and_the_tenants_holidays(app):
+    friday = date(2026, 10, 2)
+    assert after.add_days(friday, 3, "working", set()) == date(2026, 10, 7)
+    assert after.add_days(friday, 3, "working", {date(2026, 10, 5)}) == date(2026, 10, 8)
+    assert after.add_days(friday, 7, "calendar", {date(2026, 10, 5)}) == date(2026, 10, 9)
+
+
+def test_an_appeal_after_the_window_is_refused(app, published):
+    ctx = in_jituan(app)
+    cycle = db_session.get(Cycle, published["cycle"])
+    cycle.published_at = datetime(2026, 10, 2, 9, tzinfo=timezone.utc)  # a Friday
+    db_session.add(Holiday(day=date(2026, 10, 5), name="国庆"))
+    db_session.flush()
+    result = db_session.get(CycleResult, published["own"])
+    assert after.appeal_deadline(cycle) == date(2026, 10, 8)
+    with pytest.raises(after.AfterError, match="closed on 2026-10-08"):
+        after.file_appeal(cycle, result, "晚了但仍想申诉这一结果。", "user:employee", today=date(2026, 10, 9))
+    after.file_appeal(cycle, result, "在期限内申诉这一结果。", "user:employee", today=date(2026, 10, 8))
+    db_session.rollback()
+    ctx.pop()
