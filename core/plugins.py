@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "jixiao"
 BUILTIN_PLUGINS = (
     "core.menu",
     "core.cycles.notifications",
+    "core.dashboard",
     "plugins.corporate_grading",
     "plugins.sales_attitude",
     "plugins.gov_public_evaluation",

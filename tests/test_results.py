@@ -188,3 +188,20 @@ def test_an_appeal_after_the_window_is_refused(app, published):
     after.file_appeal(cycle, result, "在期限内申诉这一结果。", "user:employee", today=date(2026, 10, 8))
     db_session.rollback()
     ctx.pop()
+
+
+def test_the_dashboard_shows_tasks_and_cycle_progress(app, published, client):
+    ctx = in_jituan(app)
+    cycle = service.create_cycle("corporate-grading", "2026-11", "十一月", {}, "hr")
+    service.transition(cycle, "open", "hr")
+    db_session.commit()
+    ctx.pop()
+    login(client, "employee")
+    home = page(client.get("/t/jituan/"))
+    assert "Read and sign your result of 2026年9月" in home and "unread notification" in home
+    assert "Open cycles" not in home
+    AuthActions(client).logout()
+    login(client, "hr")
+    home = page(client.get("/t/jituan/"))
+    assert "Enter inputs in 十一月" in home and "Open cycles" in home
+    assert "0 (0.0%)" in home  # nothing entered yet in the new cycle
