@@ -143,3 +143,66 @@ def test_an_employee_cannot_enter_inputs(app, client):
     AuthActions(client).login("jituan", "employee")
     assert client.get(url(cycle_id, units["FIN"])).status_code == 403
     assert client.get(url(cycle_id)).status_code == 403
+
+
+# ------------------------------------------------------------------------------------- bulk entry
+
+def test_the_template_lists_every_subject_and_declared_input(app, hr):
+    import io
+
+    from openpyxl import load_workbook
+
+    cycle_id, units, people = make_cycle(app)
+    response = hr.get(f"/t/jituan/cycles/{cycle_id}/inputs/template.xlsx?kind=unit")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("code", "name", "class", "plan_rate", "form_score")
+    assert len(rows) == 2 + len(units)
+    csv_text = hr.get(f"/t/jituan/cycles/{cycle_id}/inputs/template.csv?kind=person").get_data(as_text=True)
+    assert csv_text.startswith("\ufeffcode,name,class,personal_score")
+
+
+def upload(client, cycle_id, text, name="inputs.csv", kind="unit"):
+    import io
+
+    return client.post(f"/t/jituan/cycles/{cycle_id}/inputs/import",
+                       data={"kind": kind, "file": (io.BytesIO(text.encode("utf-8")), name)},
+                       content_type="multipart/form-data")
+
+
+def test_a_good_file_is_imported(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    response = upload(hr, cycle_id, "code,plan_rate,form_score,adjust\nFIN,0.9,4.3,\nHR,0.75,3.8,-0.2\n")
+    assert response.status_code == 302
+    assert stored(app, units["FIN"]) == ({"plan_rate": "0.9", "form_score": "4.3"}, 1)
+    assert stored(app, units["HR"])[0] == {"plan_rate": "0.75", "form_score": "3.8", "adjust": "-0.2"}
+
+
+def test_a_file_with_any_problem_changes_nothing_and_names_row_and_column(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    response = upload(hr, cycle_id, "code,plan_rate,form_score\nFIN,0.9,4.3\nHR,1.7,4\nNOPE,0.5,4\nFIN,0.1,2\n")
+    body = text_of(response)
+    assert response.status_code == 422
+    assert "Row 3, column plan_rate" in body and "1.7 is outside [0, 1]" in body
+    assert "Row 4, column code: NOPE is not a subject of this cycle" in body
+    assert "Row 5, column code: FIN already appears in row 2" in body
+    assert stored(app, units["FIN"]) == ({}, 0)  # the good first row was not written either
+
+
+@pytest.mark.parametrize("text, name, message", [
+    ("code,colour\nFIN,red\n", "x.csv", "unknown column(s) colour"),
+    ("plan_rate\n0.5\n", "x.csv", "the column code is missing"),
+    ("not a workbook", "x.xlsx", "is not an .xlsx workbook"),
+    ("code\nFIN\n", "x.txt", "upload an .xlsx or .csv file"),
+])
+def test_files_that_cannot_be_read_are_refused(app, hr, text, name, message):
+    cycle_id, _units, _people = make_cycle(app)
+    response = upload(hr, cycle_id, text, name)
+    assert response.status_code == 422 and message in text_of(response)
+
+
+def test_only_administrators_import(app, client):
+    cycle_id, _units, _people = make_cycle(app)
+    AuthActions(client).login("jituan", "fengzhiqiang")
+    assert upload(client, cycle_id, "code,plan_rate\nFIN,0.5\n").status_code == 403

@@ -2,11 +2,12 @@
 of scorecards, the scheme's own checks next to the fields, and optimistic locking."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.cycles import bulk
 from core.cycles import inputs as forms
 from core.cycles import service
 from core.cycles.service import CycleError
@@ -142,6 +143,52 @@ def item_row(cycle_id: int, subject_id: int):
     if not field.replace("_", "").isalnum() or not index.isdigit() or int(index) >= forms.MAX_ITEMS:
         abort(400)
     return render_template("cycles/_item_row.html", name=field, index=int(index), item={}, editable=True)
+
+
+@bp.get("/template.<fmt>")
+@permission_required("cycles.manage")
+def template(cycle_id: int, fmt: str):
+    """The bulk-entry template of one kind of subject (``?kind=unit|person``), filled with what is entered."""
+    cycle = get_cycle(cycle_id)
+    kind = request.args.get("kind", "person")
+    if kind not in bulk.kinds(cycle) or fmt not in ("xlsx", "csv"):
+        abort(404)
+    name = f"{cycle.scheme_id}-{cycle.period}-{kind}.{fmt}"
+    if fmt == "xlsx":
+        body, mimetype = bulk.template_xlsx(cycle, kind, current_locale()), \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, mimetype = "\ufeff" + bulk.template_csv(cycle, kind, current_locale()), "text/csv; charset=utf-8"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}",
+                                                      "Cache-Control": "no-store"})
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@permission_required("cycles.manage")
+def import_file(cycle_id: int):
+    """Upload a filled template: every row is checked first; any problem and nothing is written."""
+    cycle = get_cycle(cycle_id)
+    problems: list[str] = []
+    status = 200
+    kind = request.values.get("kind", "person")
+    if kind not in bulk.kinds(cycle):
+        abort(404)
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            problems, status = [_("Choose a file to upload.")], 422
+        else:
+            try:
+                count = bulk.import_rows(cycle, kind, bulk.read_rows(upload.filename, upload.read()),
+                                         f"user:{tenant_user(current_user).username}")
+                db_session.commit()
+                flash(_("%(n)s subject(s) updated from %(file)s.", n=count, file=upload.filename), "success")
+                return redirect(url_for("cycle_inputs.index", cycle_id=cycle.id))
+            except bulk.ImportError_ as exc:
+                db_session.rollback()
+                problems, status = exc.problems, 422
+    return render_template("cycles/import.html", cycle=cycle, kind=kind, kinds=bulk.kinds(cycle),
+                           problems=problems), status
 
 
 def init_app(app: Flask) -> None:
