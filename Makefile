@@ -47,8 +47,9 @@ demo: setup
 	$(BIN)/jixiao tenant load --demo $(DEMO_TENANTS)
 	$(BIN)/jixiao platform create-admin platform --demo
 
+# PostgreSQL figures use the local server unless JIXIAO_BENCH_DATABASE_URL names another.
 bench: setup
-	$(BIN)/python -m bench
+	JIXIAO_BENCH_DATABASE_URL=$${JIXIAO_BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) node_modules core/static/vendor instance .pytest_cache $(MO)

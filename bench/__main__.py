@@ -4,7 +4,9 @@
   plain-Python baseline that only reads the same inputs (every value of every subject, as
   Decimal) — how much the scoring itself costs on top of touching the data;
 - the same at 100,000 people in 5,000 units: the ratio to the 10,000 figure (linear is 10);
-- a township annual case of 200 units with 50,000 survey answers.
+- a township annual case of 200 units with 50,000 survey answers;
+- a 10,000-person cycle computed from the database end to end, and the autosave request's p95
+  at that size, on SQLite and PostgreSQL (bench/cycle.py).
 
 Each figure is the best of several runs (the least disturbed by other work on the machine).
 """
@@ -95,9 +97,12 @@ def main() -> None:
         "corporate_100k_s": round(t_large, 4), "corporate_100k_over_10k": round(t_large / t_small, 2),
         "township_200_units_s": round(t_town, 4), "township_baseline_s": round(t_town_base, 4),
     })
+    from bench import cycle
+
+    figures.update(cycle.main())
     OUT.mkdir(exist_ok=True)
-    (OUT / "scoring.json").write_text(json.dumps(figures, indent=2))
-    print(f"figures written to {OUT / 'scoring.json'}")
+    (OUT / "figures.json").write_text(json.dumps(figures, indent=2))
+    print(f"figures written to {OUT / 'figures.json'}")
 
 
 if __name__ == "__main__":
