@@ -17,6 +17,8 @@ def jixiao_tpl_menu_items(tenant, user):
     if can(user, "org.view"):
         items.append(MenuItem(_("Units"), url_for("org.units"), "org.units", order=10))
         items.append(MenuItem(_("People"), url_for("org.people"), "org.people", order=20))
+    if can(user, "cycles.view"):
+        items.append(MenuItem(_("Cycles"), url_for("cycles.index"), "cycles.index", order=30))
     if can(user, "audit.view"):
         items.append(MenuItem(_("Audit trail"), url_for("audit.index"), "audit.index", order=90))
     return items

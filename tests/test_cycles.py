@@ -6,6 +6,7 @@ import json
 from contextlib import contextmanager
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from core.db import db_session
@@ -19,7 +20,8 @@ from core.cycles.service import CycleError
 
 @contextmanager
 def tenant(app, slug="jituan"):
-    with app.app_context():
+    """The tenant's session, with the service's messages in English (the ones asserted)."""
+    with app.app_context(), force_locale("en"):
         set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == slug)))
         yield db_session
 

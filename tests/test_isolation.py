@@ -11,11 +11,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.models import OrgUnit, Person, Tenant
+from core.models import Appeal, Cycle, CycleResult, CycleSubject, OrgUnit, Person, Tenant
 from core.tenancy import set_tenant
 
 # URL argument name -> model whose id fills it
-OTHER_TENANT_OBJECTS = {"unit_id": OrgUnit, "person_id": Person}
+OTHER_TENANT_OBJECTS = {"unit_id": OrgUnit, "person_id": Person, "cycle_id": Cycle, "subject_id": CycleSubject,
+                        "result_id": CycleResult, "appeal_id": Appeal}
+# URL arguments that are not object ids -> a value that fills them
+PLAIN_ARGS = {"fmt": "xlsx"}
 # Routes under /t/<tenant> that may be used without logging in.
 PUBLIC_TENANT_ENDPOINTS = {"auth.login", "auth.logout"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -25,14 +28,58 @@ def tenant_rules(app):
     return [r for r in app.url_map.iter_rules() if "tenant" in r.arguments]
 
 
+def computed_cycle(slug: str) -> Cycle:
+    """A computed cycle of the demo tenant ``slug`` (in the current app context and tenant): open,
+    every eligible subject's inputs set, results stored. Not committed."""
+    from core.cycles import service
+    from tests.test_cycles import fill_corporate_inputs
+
+    scheme, period, inputs = {
+        "jituan": ("corporate-grading", "2026-09", None),
+        "xiaoshou": ("sales-attitude", "2026-09", {"ratings": {"basic_ability": "80", "proficiency": "80",
+                                                              "coordination": "80", "service": "80"}}),
+        "zhen": ("gov-public-evaluation", "2026", {"survey": {"rural": {"satisfied": "3"}}}),
+    }[slug]
+    cycle = service.create_cycle(scheme, period, f"{period} test cycle", {}, "test")
+    service.transition(cycle, "open", "test")
+    if inputs is None:
+        fill_corporate_inputs(cycle)
+    else:
+        for row in service.subjects(cycle):
+            if row.kind == ("unit" if slug == "zhen" else "person"):
+                service.set_inputs(row, cycle, inputs, row.inputs_version, "test")
+    service.compute(cycle, "test")
+    return cycle
+
+
+def published_cycle_with_an_appeal(slug: str) -> Cycle:
+    """A computed cycle of ``slug``, published, with one appeal filed against its first result."""
+    from core.cycles import after, service
+    from core.db import db_session
+
+    cycle = computed_cycle(slug)
+    service.transition(cycle, "review", "test")
+    service.transition(cycle, "published", "test")
+    first = db_session.scalar(select(CycleResult).where(CycleResult.cycle_id == cycle.id).order_by(CycleResult.id).limit(1))
+    after.file_appeal(cycle, first, "the score does not count my extra work", "test")
+    return cycle
+
+
 def other_tenant_ids(app, slug="xiaoshou") -> dict[str, int]:
+    """The first id of each kind of object of tenant ``slug``. When the tenant has no results yet, a
+    published cycle with an appeal is made first, so that cycle, subject, result and appeal routes
+    have ids to be filled with."""
     from core.db import db_session
 
     with app.app_context():
         tenant = db_session.scalar(select(Tenant).where(Tenant.slug == slug))
         set_tenant(db_session, tenant.id)
-        return {arg: db_session.scalars(select(model.id).order_by(model.id)).first()
-                for arg, model in OTHER_TENANT_OBJECTS.items()}
+        if db_session.scalar(select(CycleResult.id).limit(1)) is None:
+            published_cycle_with_an_appeal(slug)
+            db_session.commit()
+        ids = {arg: db_session.scalars(select(model.id).order_by(model.id)).first()
+               for arg, model in OTHER_TENANT_OBJECTS.items()}
+        return {**ids, **PLAIN_ARGS}
 
 
 def build(app, rule, values) -> str:
@@ -49,7 +96,7 @@ def test_every_object_route_hides_other_tenants_objects(app, client, auth):
         object_args = rule.arguments - {"tenant"}
         if not object_args:
             continue
-        unknown = object_args - set(OTHER_TENANT_OBJECTS)
+        unknown = object_args - set(OTHER_TENANT_OBJECTS) - set(PLAIN_ARGS)
         assert not unknown, f"{rule.rule}: add {sorted(unknown)} to OTHER_TENANT_OBJECTS"
         url = build(app, rule, {"tenant": "jituan", **{a: ids[a] for a in object_args}})
         for method in sorted(set(METHODS) & rule.methods):
