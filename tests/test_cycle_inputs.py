@@ -45,6 +45,7 @@ def text_of(response):
 
 @pytest.fixture
 def hr(client):
+    client.post("/lang", data={"locale": "en"})  # the messages asserted are the English ones
     AuthActions(client).login("jituan", "hr")
     return client
 
@@ -52,9 +53,11 @@ def hr(client):
 def test_the_form_shows_the_fields_the_scheme_declares(app, hr):
     cycle_id, units, people = make_cycle(app)
     page = text_of(hr.get(url(cycle_id, units["FIN"])))
-    assert "计划完成率" in page and "单位考评表" in page and "加减分" in page
+    assert "Plan completion rate" in page and "Unit scorecard" in page and "Bonus / penalty" in page
     page = text_of(hr.get(url(cycle_id, people["J0001"])))  # class A: overseen units
-    assert "分管单位" in page and "个人考评表" in page
+    assert "Units overseen" in page and "Personal scorecard" in page
+    hr.post("/lang", data={"locale": "zh"})
+    assert "计划完成率" in text_of(hr.get(url(cycle_id, units["FIN"])))  # the scheme's Chinese labels
 
 
 def test_autosave_saves_and_answers_with_the_new_version_and_checks(app, hr):
@@ -63,10 +66,10 @@ def test_autosave_saves_and_answers_with_the_new_version_and_checks(app, hr):
     response = hr.post(url(cycle_id, fin), headers=HTMX, data={
         "inputs_version": "0", "plan_rate": "0.8", "form__mode": "score", "form_score": "4.2", "adjust": ""})
     body = text_of(response)
-    assert response.status_code == 200 and "已保存" in body
+    assert response.status_code == 200 and "Saved." in body
     assert 'id="inputs_version" name="inputs_version" value="1" hx-swap-oob="true"' in body
     assert stored(app, fin) == ({"plan_rate": "0.8", "form_score": "4.2"}, 1)
-    assert "方案已接受这些输入" in body or "Complete" in body
+    assert "Complete: the scheme accepts these inputs." in body
 
 
 def test_a_value_out_of_range_is_not_saved_and_is_named(app, hr):

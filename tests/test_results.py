@@ -3,9 +3,11 @@ adjusted scores with their history, and notifications (jixiao_event_cycle_publis
 from __future__ import annotations
 
 import html
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from core.cycles import after, service
@@ -17,31 +19,31 @@ from tests.conftest import AuthActions
 from tests.test_cycles import fill_corporate_inputs
 
 
+@contextmanager
 def in_jituan(app):
-    ctx = app.app_context()
-    ctx.push()
-    set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
-    return ctx
+    """An app context scoped to jituan, in English (messages asserted are the English ones)."""
+    with app.app_context(), force_locale("en"):
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        yield db_session
 
 
 @pytest.fixture
 def published(app):
     """A published jituan monthly cycle; returns ids of interest."""
-    ctx = in_jituan(app)
-    cycle = service.create_cycle("corporate-grading", "2026-09", "2026年9月", {}, "hr")
-    service.transition(cycle, "open", "hr")
-    fill_corporate_inputs(cycle)
-    service.transition(cycle, "review", "hr")
-    service.compute(cycle, "hr")
-    service.transition(cycle, "published", "hr")
-    db_session.commit()
-    employee = db_session.scalar(select(User).where(User.username == "employee"))
-    own = db_session.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
-                            .where(CycleSubject.person_id == employee.person_id))
-    other = db_session.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
-                              .where(CycleSubject.kind == "person", CycleSubject.person_id != employee.person_id))
-    ids = {"cycle": cycle.id, "own": own.id, "other": other.id, "employee": employee.id}
-    ctx.pop()
+    with in_jituan(app):
+        cycle = service.create_cycle("corporate-grading", "2026-09", "2026年9月", {}, "hr")
+        service.transition(cycle, "open", "hr")
+        fill_corporate_inputs(cycle)
+        service.transition(cycle, "review", "hr")
+        service.compute(cycle, "hr")
+        service.transition(cycle, "published", "hr")
+        db_session.commit()
+        employee = db_session.scalar(select(User).where(User.username == "employee"))
+        own = db_session.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                .where(CycleSubject.person_id == employee.person_id))
+        other = db_session.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                  .where(CycleSubject.kind == "person", CycleSubject.person_id != employee.person_id))
+        ids = {"cycle": cycle.id, "own": own.id, "other": other.id, "employee": employee.id}
     return ids
 
 
@@ -56,13 +58,13 @@ def login(client, username):
 
 
 def test_jixiao_event_cycle_published_notifies_the_assessed(app, published, client):
-    ctx = in_jituan(app)
-    count = db_session.scalar(select(func.count()).select_from(Notification))
-    mine = db_session.scalar(select(Notification).where(Notification.user_id == published["employee"]))
-    ctx.pop()
+    with in_jituan(app):
+        count = db_session.scalar(select(func.count()).select_from(Notification))
+        mine = db_session.scalar(select(Notification).where(Notification.user_id == published["employee"]))
     assert count >= 10 and mine is not None and mine.link == f"/t/jituan/results/{published['own']}"
     login(client, "employee")
-    assert "is published" in page(client.get("/t/jituan/notifications"))
+    # stored in the language it was published in (the tenant's: Chinese), with the link to the result
+    assert f"/t/jituan/results/{published['own']}" in page(client.get("/t/jituan/notifications"))
 
 
 def test_a_person_sees_their_own_result_and_nobody_elses(published, client):
@@ -75,16 +77,15 @@ def test_a_person_sees_their_own_result_and_nobody_elses(published, client):
 
 
 def test_results_stay_hidden_from_the_person_until_published(app, client):
-    ctx = in_jituan(app)
-    cycle = service.create_cycle("corporate-grading", "2026-10", "十月", {}, "hr")
-    service.transition(cycle, "open", "hr")
-    fill_corporate_inputs(cycle)
-    service.compute(cycle, "hr")
-    db_session.commit()
-    employee = db_session.scalar(select(User).where(User.username == "employee"))
-    own = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
-                            .where(CycleSubject.person_id == employee.person_id))
-    ctx.pop()
+    with in_jituan(app):
+        cycle = service.create_cycle("corporate-grading", "2026-10", "十月", {}, "hr")
+        service.transition(cycle, "open", "hr")
+        fill_corporate_inputs(cycle)
+        service.compute(cycle, "hr")
+        db_session.commit()
+        employee = db_session.scalar(select(User).where(User.username == "employee"))
+        own = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                .where(CycleSubject.person_id == employee.person_id))
     login(client, "employee")
     assert client.get(f"/t/jituan/results/{own}").status_code == 403
     AuthActions(client).logout()
@@ -93,15 +94,14 @@ def test_results_stay_hidden_from_the_person_until_published(app, client):
 
 
 def test_a_unit_head_sees_their_units_results_only(app, published, client):
-    ctx = in_jituan(app)
-    head = db_session.scalar(select(User).where(User.username == "fengzhiqiang"))
-    unit_ids = head.headed_unit_ids()
-    inside = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
-                               .where(CycleSubject.kind == "person", CycleSubject.unit_id.in_(unit_ids),
-                                      CycleSubject.person_id != head.person_id))
-    outside = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
-                                .where(CycleSubject.kind == "person", CycleSubject.unit_id.not_in(unit_ids)))
-    ctx.pop()
+    with in_jituan(app):
+        head = db_session.scalar(select(User).where(User.username == "fengzhiqiang"))
+        unit_ids = head.headed_unit_ids()
+        inside = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                   .where(CycleSubject.kind == "person", CycleSubject.unit_id.in_(unit_ids),
+                                          CycleSubject.person_id != head.person_id))
+        outside = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                    .where(CycleSubject.kind == "person", CycleSubject.unit_id.not_in(unit_ids)))
     login(client, "fengzhiqiang")
     assert client.get(f"/t/jituan/results/{inside}").status_code == 200
     assert client.get(f"/t/jituan/results/{outside}").status_code == 403
@@ -132,11 +132,10 @@ def test_an_appeal_from_filing_to_an_adjusted_score(app, published, client):
     assert "already under way" in page(twice)
     AuthActions(client).logout()
 
-    ctx = in_jituan(app)
-    appeal_id = db_session.scalar(select(Appeal.id).where(Appeal.result_id == own))
-    before = db_session.get(CycleResult, own)
-    old_score, old_grade = before.score, before.grade
-    ctx.pop()
+    with in_jituan(app):
+        appeal_id = db_session.scalar(select(Appeal.id).where(Appeal.result_id == own))
+        before = db_session.get(CycleResult, own)
+        old_score, old_grade = before.score, before.grade
     login(client, "hr")
     client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "investigate", "investigation": "核实:确有一项漏计。"})
     bad = client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "decide", "decision": "adjusted",
@@ -146,17 +145,16 @@ def test_an_appeal_from_filing_to_an_adjusted_score(app, published, client):
     login(client, "president")  # leadership decides
     client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "decide", "decision": "adjusted",
                                                        "new_score": "4.85", "note": "补计漏算的计划项"})
-    ctx = in_jituan(app)
-    result = db_session.get(CycleResult, own)
-    assert str(result.score) == "4.85" and result.grade == "A" and result.adjusted
-    change = db_session.scalar(select(ScoreChange).where(ScoreChange.result_id == own))
-    assert (change.score_before, change.grade_before) == (old_score, old_grade) and change.actor == "user:president"
-    ranks = [r for (r,) in db_session.execute(select(CycleResult.rank).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
-                                             .where(CycleSubject.kind == "person", CycleResult.score > result.score))]
-    assert result.rank == len(ranks) + 1  # re-ranked among the people
-    note = db_session.scalar(select(Notification.message).where(Notification.user_id == published["employee"])
-                             .order_by(Notification.id.desc()))
-    ctx.pop()
+    with in_jituan(app):
+        result = db_session.get(CycleResult, own)
+        assert str(result.score) == "4.85" and result.grade == "A" and result.adjusted
+        change = db_session.scalar(select(ScoreChange).where(ScoreChange.result_id == own))
+        assert (change.score_before, change.grade_before) == (old_score, old_grade) and change.actor == "user:president"
+        ranks = [r for (r,) in db_session.execute(select(CycleResult.rank).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                                 .where(CycleSubject.kind == "person", CycleResult.score > result.score))]
+        assert result.rank == len(ranks) + 1  # re-ranked among the people
+        note = db_session.scalar(select(Notification.message).where(Notification.user_id == published["employee"])
+                                 .order_by(Notification.id.desc()))
     assert "decided" in note
     AuthActions(client).logout()
     login(client, "employee")
@@ -176,26 +174,24 @@ def test_working_days_skip_weekends_and_the_tenants_holidays(app):
 
 
 def test_an_appeal_after_the_window_is_refused(app, published):
-    ctx = in_jituan(app)
-    cycle = db_session.get(Cycle, published["cycle"])
-    cycle.published_at = datetime(2026, 10, 2, 9, tzinfo=timezone.utc)  # a Friday
-    db_session.add(Holiday(day=date(2026, 10, 5), name="国庆"))
-    db_session.flush()
-    result = db_session.get(CycleResult, published["own"])
-    assert after.appeal_deadline(cycle) == date(2026, 10, 8)
-    with pytest.raises(after.AfterError, match="closed on 2026-10-08"):
-        after.file_appeal(cycle, result, "晚了但仍想申诉这一结果。", "user:employee", today=date(2026, 10, 9))
-    after.file_appeal(cycle, result, "在期限内申诉这一结果。", "user:employee", today=date(2026, 10, 8))
-    db_session.rollback()
-    ctx.pop()
+    with in_jituan(app):
+        cycle = db_session.get(Cycle, published["cycle"])
+        cycle.published_at = datetime(2026, 10, 2, 9, tzinfo=timezone.utc)  # a Friday
+        db_session.add(Holiday(day=date(2026, 10, 5), name="国庆"))
+        db_session.flush()
+        result = db_session.get(CycleResult, published["own"])
+        assert after.appeal_deadline(cycle) == date(2026, 10, 8)
+        with pytest.raises(after.AfterError, match="closed on 2026-10-08"):
+            after.file_appeal(cycle, result, "晚了但仍想申诉这一结果。", "user:employee", today=date(2026, 10, 9))
+        after.file_appeal(cycle, result, "在期限内申诉这一结果。", "user:employee", today=date(2026, 10, 8))
+        db_session.rollback()
 
 
 def test_the_dashboard_shows_tasks_and_cycle_progress(app, published, client):
-    ctx = in_jituan(app)
-    cycle = service.create_cycle("corporate-grading", "2026-11", "十一月", {}, "hr")
-    service.transition(cycle, "open", "hr")
-    db_session.commit()
-    ctx.pop()
+    with in_jituan(app):
+        cycle = service.create_cycle("corporate-grading", "2026-11", "十一月", {}, "hr")
+        service.transition(cycle, "open", "hr")
+        db_session.commit()
     login(client, "employee")
     home = page(client.get("/t/jituan/"))
     assert "Read and sign your result of 2026年9月" in home and "unread notification" in home
