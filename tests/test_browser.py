@@ -106,3 +106,64 @@ def test_conflicting_inline_edit_is_shown_not_overwritten(page):
            "someone else" in page.locator("#results tbody tr.editing").inner_text()
     other.reload()
     assert "财务中心" in other.locator("#results").inner_text()
+
+
+def test_fill_a_scorecard_see_autosave_and_live_total_then_publish(app, page):
+    """The cycle workflow in a real browser: HR fills a unit's scorecard item by item, sees each
+    change saved and the total follow, then sends the cycle to review, computes and publishes."""
+    from sqlalchemy import select
+
+    from core.cycles import service
+    from core.db import db_session
+    from core.models import Tenant
+    from core.tenancy import set_tenant
+    from tests.test_cycles import fill_corporate_inputs
+
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        cycle = service.create_cycle("corporate-grading", "2026-09", "浏览器周期", {}, "test")
+        service.transition(cycle, "open", "test")
+        fill_corporate_inputs(cycle)
+        fin = next(s for s in service.subjects(cycle) if s.code == "FIN")
+        service.set_inputs(fin, cycle, {}, fin.inputs_version, "test")  # FIN is left for the browser
+        db_session.commit()
+        cycle_id, fin_id = cycle.id, fin.id
+
+    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm before publishing
+    login(page)
+    page.goto(f"{page.base}/t/jituan/cycles/{cycle_id}/inputs/{fin_id}")
+    page.fill("#plan_rate", "1")
+    page.check("input[name=form__mode][value=items]")
+    add = page.locator("button[hx-get*='item-row']")
+    add.click()
+    page.locator("input[name='form_items-0-name']").wait_for()
+    page.fill("input[name='form_items-0-name']", "营业收入")
+    page.fill("input[name='form_items-0-weight']", "0.6")
+    page.fill("input[name='form_items-0-actual']", "105")
+    page.fill("input[name='form_items-0-threshold']", "90")
+    page.fill("input[name='form_items-0-target']", "100")
+    add.click()  # the button now asks for row 1
+    page.locator("input[name='form_items-1-name']").wait_for()
+    page.fill("input[name='form_items-1-name']", "服务满意度")
+    page.fill("input[name='form_items-1-weight']", "0.4")
+    page.select_option("select[name='form_items-1-kind']", "qualitative")
+    page.select_option("select[name='form_items-1-level']", "satisfied")
+    # each change is saved as it happens; the total follows: 0.6 × 5 + 0.4 × 4 = 4.60
+    expect(page.locator("#total-form")).to_contain_text("4.60", timeout=10_000)
+    expect(page.locator("#save-status")).to_contain_text("已保存")
+    page.reload()
+    expect(page.locator("#plan_rate")).to_have_value("1")
+    expect(page.locator("input[name='form_items-1-name']")).to_have_value("服务满意度")
+
+    page.goto(f"{page.base}/t/jituan/cycles/{cycle_id}")
+    page.locator("form:has(input[name=target][value=review]) button").click()
+    page.wait_for_selector("form:has(input[name=target][value=published])")
+    page.locator("form[action$='/compute'] button").click()
+    page.wait_for_url(f"**/cycles/{cycle_id}/results**")
+    page.goto(f"{page.base}/t/jituan/cycles/{cycle_id}")
+    page.locator("form:has(input[name=target][value=published]) button").click()
+    page.wait_for_selector("form:has(input[name=target][value=closed])")
+    page.goto(f"{page.base}/t/jituan/cycles/{cycle_id}/results?kind=unit")
+    expect(page.locator("svg")).to_have_count(1)  # the grade distribution
+    assert "FIN" in page.locator("table").first.inner_text()
+    assert page.problems == [], page.problems

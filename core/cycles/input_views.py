@@ -142,7 +142,10 @@ def item_row(cycle_id: int, subject_id: int):
     index = request.args.get("index", "0")
     if not field.replace("_", "").isalnum() or not index.isdigit() or int(index) >= forms.MAX_ITEMS:
         abort(400)
-    return render_template("cycles/_item_row.html", name=field, index=int(index), item={}, editable=True)
+    row = render_template("cycles/_item_row.html", name=field, index=int(index), item={}, editable=True)
+    button = render_template("cycles/_add_item.html", name=field, index=int(index) + 1, cycle_id=cycle.id,
+                             subject_id=subject_id, oob=True)
+    return row + button
 
 
 @bp.get("/template.<fmt>")
