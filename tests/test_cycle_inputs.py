@@ -100,7 +100,8 @@ def test_scorecard_items_give_a_live_total_and_weight_checks(app, hr):
     response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "plan_rate": "1", **items})
     body = text_of(response)
     assert response.status_code == 200
-    assert re.search(r'<output id="total-form" hx-swap-oob="true">4\.60', body)  # 0.6×5 + 0.4×4
+    assert re.search(r'<output id="total-form" hx-swap-oob="true">\s*<strong>4\.60</strong>', body)  # 0.6×5 + 0.4×4
+    assert "营收 5 × 0.6 + 服务 4 × 0.4" in body  # how the total is made up
     saved, _version = stored(app, units["FIN"])
     assert [i["name"] for i in saved["form_items"]] == ["营收", "服务"]
     response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX,

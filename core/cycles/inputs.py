@@ -182,17 +182,26 @@ def mini_case(cycle_case_head: dict[str, Any], subject: dict[str, Any], kind: st
 
 # ----------------------------------------------------------------------------------- live totals
 
-def live_total(f: InputField, inputs: Mapping[str, Any]) -> tuple[str | None, list[str]]:
-    """A scorecard's total as the form stands (Σ weight × item score), with its weight problems."""
+@dataclass
+class LiveTotal:
+    """A scorecard as the form stands: its total (Σ weight × item score), each item's score and
+    weight, and what keeps it from counting (weights off, a missing value)."""
+
+    total: str | None = None
+    items: list[tuple[str, int, str]] = field(default_factory=list)  # (name, score 2-5, weight)
+    problems: list[str] = field(default_factory=list)
+
+
+def live_total(f: InputField, inputs: Mapping[str, Any]) -> LiveTotal:
     score = get_value(inputs, f"{f.path}_score")
     if score is not None:
         try:
-            return text(exact(score), 2), []
+            return LiveTotal(text(exact(score), 2))
         except NumberError:
-            return None, []
+            return LiveTotal()
     items = get_value(inputs, f"{f.path}_items") or []
     if not items:
-        return None, []
+        return LiveTotal()
     try:
         parsed = [Item(name=i["name"], weight=exact(i["weight"]),
                        kind=i.get("kind", "quantitative"), actual=_maybe(i.get("actual")),
@@ -200,17 +209,17 @@ def live_total(f: InputField, inputs: Mapping[str, Any]) -> tuple[str | None, li
                        challenge=_maybe(i.get("challenge")), better=i.get("better"), level=i.get("level"))
                   for i in items]
     except (NumberError, KeyError, TypeError):
-        return None, [_("Fill in every item's name and weight as numbers.")]
+        return LiveTotal(problems=[_("Fill in every item's name and weight as numbers.")])
     problems = weight_problems([p.weight for p in parsed])
     for p in parsed:
         if p.kind == "qualitative" and p.level not in LEVELS:
-            return None, problems + [_("Choose a level for %(name)s.", name=p.name)]
+            return LiveTotal(problems=problems + [_("Choose a level for %(name)s.", name=p.name)])
         if p.kind != "qualitative":
             if None in (p.actual, p.threshold, p.target):
-                return None, problems + [_("%(name)s needs actual, threshold and target.", name=p.name)]
+                return LiveTotal(problems=problems + [_("%(name)s needs actual, threshold and target.", name=p.name)])
             problems += [f"{p.name}: {m}" for m in quantitative_problems(p.threshold, p.target, p.challenge, p.better or "higher")]
-    total, _breakdown = scorecard(f.path, parsed)
-    return str(round_half_up(total)), problems
+    total, breakdown = scorecard(f.path, parsed)
+    return LiveTotal(str(round_half_up(total)), [(t.label, int(t.value), text(t.weight)) for t in breakdown.terms], problems)
 
 
 def _maybe(value: Any) -> Fraction | None:
