@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 from core.audit import record
 from core.db import db_session
 from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person, TenantScheme
+from core.org.service import descendants
 from core.plugins import get_schemes
 from core.schemes import Scheme
 from core.scoring import score_case
@@ -84,19 +85,6 @@ def create_cycle(scheme_id: str, period_text: str, name: str, selection: dict[st
     return cycle
 
 
-def _descendants(unit_ids: set[int], parents: dict[int, int | None]) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for uid, parent in parents.items():
-        children.setdefault(parent, []).append(uid)
-    found, stack = set(unit_ids), list(unit_ids)
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
-
-
 def person_exclusion(scheme: Scheme, person: Person, selection: dict[str, Any]) -> str | None:
     """Why a person is not assessed in this cycle, or None when they are."""
     if scheme.staff_classes and person.staff_class not in scheme.staff_classes:
@@ -117,7 +105,7 @@ def choose_subjects(cycle: Cycle, scheme: Scheme) -> None:
     selection = cycle.selection or {}
     units = list(db_session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))))
     parents = {u.id: u.parent_id for u in units}
-    chosen_units = _descendants(set(selection["units"]), parents) if selection.get("units") else set(parents)
+    chosen_units = descendants(set(selection["units"]), parents) if selection.get("units") else set(parents)
     rows: list[dict[str, Any]] = []
     scored_units = "unit" in scheme.subject_kinds
     for unit in units:

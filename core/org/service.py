@@ -46,19 +46,24 @@ def check_version(obj: Any, version: int | None) -> None:
                          name=getattr(obj, "name", ""), theirs=obj.version, yours=version))
 
 
-def descendant_ids(unit_id: int) -> set[int]:
-    """The ids of a unit's descendants (one query for all parent links)."""
-    links = db_session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all()
+def descendants(roots: set[int], parents: dict[int, int | None]) -> set[int]:
+    """``roots`` and every unit below them, given each unit's parent."""
     children: dict[int | None, list[int]] = {}
-    for uid, parent in links:
+    for uid, parent in parents.items():
         children.setdefault(parent, []).append(uid)
-    found, stack = set(), [unit_id]
+    found, stack = set(roots), list(roots)
     while stack:
         for child in children.get(stack.pop(), []):
             if child not in found:
                 found.add(child)
                 stack.append(child)
     return found
+
+
+def descendant_ids(unit_id: int) -> set[int]:
+    """The ids of a unit's descendants (one query for all parent links)."""
+    parents = dict(db_session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
+    return descendants({unit_id}, parents) - {unit_id}
 
 
 def _unique(model: Any, column: str, value: str, exclude_id: int | None, field: str, label: str) -> None:
