@@ -15,7 +15,7 @@ from core.policy import can, tenant_user
 
 
 def my_tasks(account) -> dict:
-    tasks: dict = {"unread": unread_count(account.id), "to_sign": [], "inputs": [], "appeals": 0}
+    tasks: dict = {"unread": unread_count(account.id), "to_sign": [], "inputs": [], "appeals": 0, "self": []}
     if account.person_id is not None:
         rows = db_session.execute(
             select(CycleResult.id, Cycle)
@@ -25,6 +25,13 @@ def my_tasks(account) -> dict:
             .where(CycleSubject.person_id == account.person_id, Cycle.state == "published",
                    Acknowledgement.person_signed_at.is_(None))).all()
         tasks["to_sign"] = [(rid, cycle, appeal_deadline(cycle)) for rid, cycle in rows]
+        # self-scores the person still has to enter in open cycles
+        own = db_session.execute(
+            select(CycleSubject.id, Cycle)
+            .join(Cycle, Cycle.id == CycleSubject.cycle_id)
+            .where(CycleSubject.person_id == account.person_id, Cycle.state == "open",
+                   CycleSubject.eligible.is_(True), CycleSubject.inputs_version == 0)).all()
+        tasks["self"] = [(sid, cycle) for sid, cycle in own if _asks_self(cycle, sid)]
     roles = account.roles
     if roles & {"tenant_admin", "unit_head", "committee", "leader"}:
         stmt = (select(Cycle, func.count(CycleSubject.id))
@@ -37,6 +44,16 @@ def my_tasks(account) -> dict:
     if can(account, "appeals.decide"):
         tasks["appeals"] = db_session.scalar(select(func.count()).select_from(Appeal).where(Appeal.state != "decided"))
     return tasks
+
+
+def _asks_self(cycle: Cycle, subject_id: int) -> bool:
+    from core.plugins import get_schemes
+    from core.scoring.case import Period
+
+    subject = db_session.get(CycleSubject, subject_id)
+    fields = get_schemes()[cycle.scheme_id].fields_for(cycle.settings, subject.kind, subject.staff_class,
+                                                       Period.parse(cycle.period).kind)
+    return any("self" in f.roles for f in fields)
 
 
 def cycle_progress() -> list[tuple]:

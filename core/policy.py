@@ -91,11 +91,18 @@ def platform_admin_required(view: Callable) -> Callable:
     return wrapped
 
 
-def may_enter_inputs(user: Any, unit_id: int | None) -> bool:
-    """Inputs of a cycle subject: HR for everyone; a unit head for the subjects of the units they
-    head; committee members and leaders for everyone (committee review, leaders' ratings)."""
+def may_enter_inputs(user: Any, unit_id: int | None, person_id: int | None = None, self_fields: bool = False) -> bool:
+    """May the user open a cycle subject's input form?
+
+    HR, committee members and leaders: every subject; a unit head: the subjects of the units they
+    head; a person: their own subject, when the scheme asks them for something (a self-score).
+    """
     account = tenant_user(user)
-    if account is None or not can(account, "inputs.enter"):
+    if account is None:
+        return False
+    if self_fields and person_id is not None and account.person_id == person_id:
+        return True
+    if not can(account, "inputs.enter"):
         return False
     roles = account.roles
     if roles & {"tenant_admin", "committee", "leader"}:
@@ -103,10 +110,19 @@ def may_enter_inputs(user: Any, unit_id: int | None) -> bool:
     return unit_id is not None and unit_id in account.headed_unit_ids()
 
 
-def may_edit_field(user: Any, role: str) -> bool:
-    """A field names who enters it; HR may enter every field."""
+def may_edit_field(user: Any, roles: tuple[str, ...], person_id: int | None = None) -> bool:
+    """A field names who enters it; HR may enter every field, and "self" is the subject's person."""
     account = tenant_user(user)
-    return account is not None and ("tenant_admin" in account.roles or role in account.roles)
+    if account is None:
+        return False
+    if "tenant_admin" in account.roles or set(roles) & account.roles:
+        return True
+    return "self" in roles and person_id is not None and account.person_id == person_id
+
+
+def is_staff_for_inputs(user: Any, unit_id: int | None) -> bool:
+    """Whether the user reaches a subject's form as staff (not only as the person assessed)."""
+    return may_enter_inputs(user, unit_id)
 
 
 def can_see_result(user: Any, cycle_state: str, person_id: int | None, unit_id: int | None) -> bool:

@@ -45,12 +45,17 @@ class InputField:
     required: bool = False
     help_zh: str = ""
     help_en: str = ""
-    role: str = "tenant_admin"            # who enters it (a role of core.models.ROLES)
+    role: str = "tenant_admin"            # who enters it: a role of core.models.ROLES, or "self"
+    also: tuple[str, ...] = ()            # others who may enter it too (e.g. "self" for a self-score)
     group_zh: str = ""                    # a heading the form groups fields under
     group_en: str = ""
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_zh
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return (self.role, *self.also)
 
     def group(self, locale: str) -> str:
         return self.group_en if locale == "en" else self.group_zh

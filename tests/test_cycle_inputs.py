@@ -142,11 +142,26 @@ def test_inputs_are_read_only_once_the_cycle_is_in_review(app, hr):
     assert response.status_code == 409
 
 
-def test_an_employee_cannot_enter_inputs(app, client):
-    cycle_id, units, _people = make_cycle(app)
+def test_an_employee_self_scores_and_sees_nothing_else(app, client):
+    cycle_id, units, people = make_cycle(app)
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        me = db_session.scalar(select(User).where(User.username == "employee"))
+        mine = db_session.scalar(select(CycleSubject.id).where(CycleSubject.cycle_id == cycle_id,
+                                                               CycleSubject.person_id == me.person_id))
+    client.post("/lang", data={"locale": "en"})
     AuthActions(client).login("jituan", "employee")
     assert client.get(url(cycle_id, units["FIN"])).status_code == 403
-    assert client.get(url(cycle_id)).status_code == 403
+    assert client.get(url(cycle_id, people["J0001"])).status_code == 403  # someone else's form
+    index = text_of(client.get(url(cycle_id)))
+    assert index.count("/inputs/") - index.count("/inputs/import") >= 1 and f"/inputs/{mine}" in index
+    form = text_of(client.get(url(cycle_id, mine)))
+    assert "Personal scorecard" in form and "Bonus / penalty" not in form  # HR's adjust is not shown
+    response = client.post(url(cycle_id, mine), headers=HTMX, data={
+        "inputs_version": "0", "personal__mode": "score", "personal_score": "4.2", "adjust": "1"})
+    assert response.status_code == 200
+    assert stored(app, mine)[0] == {"personal_score": "4.2"}
+    assert upload(client, cycle_id, "code,plan_rate\nFIN,0.5\n").status_code == 403
 
 
 # ------------------------------------------------------------------------------------- bulk entry

@@ -195,6 +195,7 @@ def test_the_dashboard_shows_tasks_and_cycle_progress(app, published, client):
     login(client, "employee")
     home = page(client.get("/t/jituan/"))
     assert "Read and sign your result of 2026年9月" in home and "unread notification" in home
+    assert "Score yourself in 十一月" in home
     assert "Open cycles" not in home
     AuthActions(client).logout()
     login(client, "hr")

@@ -16,21 +16,27 @@ from core.db import db_session
 from core.i18n import current_locale
 from core.models import CycleSubject
 from core.plugins import get_schemes
-from core.policy import may_edit_field, may_enter_inputs, permission_required, tenant_user
+from core.policy import (is_staff_for_inputs, may_edit_field, may_enter_inputs, permission_required,
+                         tenant_user)
 from core.scoring.case import Period
 from core.web import paginate_list, render_page
 
 bp = Blueprint("cycle_inputs", __name__, url_prefix="/t/<tenant>/cycles/<int:cycle_id>/inputs")
 
 
-def get_subject(cycle_id: int, subject_id: int) -> CycleSubject:
+def get_subject(cycle, subject_id: int) -> CycleSubject:
     """A subject of this cycle in the current tenant, or 404; 403 when the user may not enter its inputs."""
     subject = db_session.get(CycleSubject, subject_id)
-    if subject is None or subject.cycle_id != cycle_id:
+    if subject is None or subject.cycle_id != cycle.id:
         abort(404)
-    if not may_enter_inputs(current_user, subject.unit_id):
+    if not may_enter_inputs(current_user, subject.unit_id, subject.person_id, _has_self_fields(cycle, subject)):
         abort(403)
     return subject
+
+
+def _has_self_fields(cycle, subject: CycleSubject) -> bool:
+    _scheme, fields = _context(cycle, subject)
+    return any("self" in f.roles for f in fields)
 
 
 def _context(cycle, subject: CycleSubject):
@@ -66,11 +72,12 @@ def _problems(cycle, scheme, subject: CycleSubject, inputs: dict) -> dict[str, l
 
 
 @bp.get("/")
-@permission_required("inputs.enter")
+@permission_required("results.mine")
 def index(cycle_id: int):
     """The subjects whose inputs this user may enter, with what each still needs."""
     cycle = get_cycle(cycle_id)
-    rows = [s for s in service.subjects(cycle) if may_enter_inputs(current_user, s.unit_id)]
+    rows = [s for s in service.subjects(cycle)
+            if may_enter_inputs(current_user, s.unit_id, s.person_id, s.person_id is not None and _has_self_fields(cycle, s))]
     missing: dict[str, int] = {}
     for line in service.problems_of(cycle):
         code = line.split(".", 1)[0]
@@ -83,13 +90,16 @@ def index(cycle_id: int):
 
 
 @bp.route("/<int:subject_id>", methods=["GET", "POST"])
-@permission_required("inputs.enter")
+@permission_required("results.mine")
 def subject_form(cycle_id: int, subject_id: int):
     """One subject's inputs. htmx posts each change (autosave) and gets back the save status,
     the new version, live totals and the checks; a plain post saves and redirects."""
     cycle = get_cycle(cycle_id)
-    subject = get_subject(cycle.id, subject_id)
+    subject = get_subject(cycle, subject_id)
     scheme, fields = _context(cycle, subject)
+    if not is_staff_for_inputs(current_user, subject.unit_id):
+        # the person assessed sees only what they enter themselves (never HR's fields, such as pay)
+        fields = [f for f in fields if "self" in f.roles]
     editable = cycle.state in service.EDITABLE_STATES
     locale = current_locale()
     status, message, field_errors = 200, None, {}
@@ -97,7 +107,7 @@ def subject_form(cycle_id: int, subject_id: int):
     if request.method == "POST":
         if not editable:
             abort(409, _("This cycle is %(state)s: its inputs can no longer be changed.", state=cycle.state))
-        allowed = [f for f in fields if may_edit_field(current_user, f.role)]
+        allowed = [f for f in fields if may_edit_field(current_user, f.roles, subject.person_id)]
         parsed = forms.parse(allowed, request.form, inputs, set(_unit_codes(cycle)))
         field_errors = parsed.errors
         version = request.form.get("inputs_version", "")
@@ -125,7 +135,7 @@ def subject_form(cycle_id: int, subject_id: int):
     context = dict(cycle=cycle, subject=subject, scheme=scheme, fields=fields, inputs=inputs, editable=editable,
                    locale=locale, problems=problems, totals=totals, field_errors=field_errors, message=message,
                    status=status, get_value=forms.get_value, form_name=forms.form_name,
-                   units=_unit_codes(cycle), may_edit=lambda f: editable and may_edit_field(current_user, f.role),
+                   units=_unit_codes(cycle), may_edit=lambda f: editable and may_edit_field(current_user, f.roles, subject.person_id),
                    item_fields=forms.ITEM_FIELDS)
     if request.method == "POST" and request.headers.get("HX-Request"):
         return render_template("cycles/_inputs_saved.html", **context), status
@@ -133,11 +143,11 @@ def subject_form(cycle_id: int, subject_id: int):
 
 
 @bp.get("/<int:subject_id>/item-row")
-@permission_required("inputs.enter")
+@permission_required("results.mine")
 def item_row(cycle_id: int, subject_id: int):
     """A blank scorecard item row for the editor (htmx)."""
     cycle = get_cycle(cycle_id)
-    get_subject(cycle.id, subject_id)
+    get_subject(cycle, subject_id)
     field = request.args.get("field", "")
     index = request.args.get("index", "0")
     if not field.replace("_", "").isalnum() or not index.isdigit() or int(index) >= forms.MAX_ITEMS:
