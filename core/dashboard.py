@@ -3,6 +3,8 @@ open cycles are (completion of inputs, and coverage: assessed ÷ eligible). A bu
 filling the ``home_panels`` slot; a handful of grouped counts, whatever the size of the tenant."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import and_, case, func, select
@@ -74,4 +76,5 @@ def jixiao_tpl_home_panels(tenant, user):
     if tenant is None or account is None:
         return []
     progress = cycle_progress() if can(account, "cycles.view") else []
-    return [Markup(render_template("dashboard/_panel.html", tasks=my_tasks(account), progress=progress))]
+    return [Markup(render_template("dashboard/_panel.html", tasks=my_tasks(account), progress=progress,
+                                   today=date.today()))]

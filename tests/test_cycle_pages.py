@@ -392,3 +392,21 @@ def test_an_employee_opens_no_cycle_page(app, client):
         assert client.get(url).status_code == 403, url
     for url in (f"{BASE}/new", f"{BASE}/{cycle_id}/transition", f"{BASE}/{cycle_id}/compute"):
         assert client.post(url).status_code == 403, url
+
+
+def test_an_inputs_due_date_is_kept_and_a_bad_one_named(app, client):
+    login(client)
+    bad = client.post(f"{BASE}/new", data={"scheme": "corporate-grading", "period": "2026-09", "name": "九月",
+                                         "inputs_due": "2026-13-45"})
+    assert bad.status_code == 422 and "2026-13-45 is not a date; write it as YYYY-MM-DD." in text(bad)
+    good = client.post(f"{BASE}/new", data={"scheme": "corporate-grading", "period": "2026-09", "name": "九月",
+                                          "inputs_due": "2026-10-04"})
+    assert good.status_code == 302
+    from core.db import db_session
+    from core.models import Cycle
+
+    with app.app_context():
+        from core.tenancy import all_tenants
+
+        with all_tenants(db_session):
+            assert str(db_session.scalar(select(Cycle.inputs_due).where(Cycle.name == "九月"))) == "2026-10-04"

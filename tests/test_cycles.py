@@ -140,3 +140,18 @@ def test_a_cycle_and_jixiao_score_agree(app, tmp_path):
     from_file = {(kind, s.id): (s.score, s.grade, s.rank, sorted(s.flags))
                  for kind, section in (("unit", result.units), ("person", result.people)) for s in section}
     assert stored == from_file and len(stored) > 60
+
+
+def test_opening_a_cycle_tells_those_who_enter_its_inputs_and_by_when(app):
+    from datetime import date
+
+    from core.models import Notification, User
+
+    with tenant(app) as db:
+        cycle = service.create_cycle("corporate-grading", "2026-09", "9月", {}, "hr", inputs_due=date(2026, 10, 4))
+        service.transition(cycle, "open", "hr")
+        db.flush()
+        told = {u for (u,) in db.execute(select(User.username).join(Notification, Notification.user_id == User.id))}
+        message = db.scalar(select(Notification.message))
+    assert {"hr", "fengzhiqiang", "tangweimin"} <= told and "employee" not in told
+    assert "2026-10-04" in message

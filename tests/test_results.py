@@ -189,7 +189,7 @@ def test_an_appeal_after_the_window_is_refused(app, published):
 
 def test_the_dashboard_shows_tasks_and_cycle_progress(app, published, client):
     with in_jituan(app):
-        cycle = service.create_cycle("corporate-grading", "2026-11", "十一月", {}, "hr")
+        cycle = service.create_cycle("corporate-grading", "2026-11", "十一月", {}, "hr", inputs_due=date(2020, 1, 6))
         service.transition(cycle, "open", "hr")
         db_session.commit()
     login(client, "employee")
@@ -201,4 +201,5 @@ def test_the_dashboard_shows_tasks_and_cycle_progress(app, published, client):
     login(client, "hr")
     home = page(client.get("/t/jituan/"))
     assert "Enter inputs in 十一月" in home and "Open cycles" in home
+    assert '<span class="error">due 2020-01-06</span>' in home  # overdue
     assert "0 (0.0%)" in home  # nothing entered yet in the new cycle

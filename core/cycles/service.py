@@ -5,7 +5,7 @@ one per subject), audits every transition, and never commits.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from flask_babel import gettext as _
@@ -59,7 +59,8 @@ def enabled_scheme(scheme_id: str) -> tuple[Scheme, dict]:
     return scheme, dict(row.settings)
 
 
-def create_cycle(scheme_id: str, period_text: str, name: str, selection: dict[str, Any], actor: str) -> Cycle:
+def create_cycle(scheme_id: str, period_text: str, name: str, selection: dict[str, Any], actor: str,
+                 inputs_due: date | None = None) -> Cycle:
     """A draft cycle bound to the scheme's current settings, with its subjects chosen."""
     scheme, settings = enabled_scheme(scheme_id)
     try:
@@ -76,12 +77,12 @@ def create_cycle(scheme_id: str, period_text: str, name: str, selection: dict[st
         raise CycleError(_("A cycle named %(name)s for %(period)s already exists.", name=name, period=period.text),
                          field="name")
     cycle = Cycle(name=name, scheme_id=scheme.id, scheme_version=scheme.version, period=period.text,
-                  state="draft", settings=settings, selection=selection, created_by=actor)
+                  state="draft", settings=settings, selection=selection, created_by=actor, inputs_due=inputs_due)
     db_session.add(cycle)
     db_session.flush()
     choose_subjects(cycle, scheme)
     record("create", cycle, after={"name": name, "scheme_id": scheme_id, "period": period.text,
-                                   "selection": selection})
+                                   "selection": selection, "inputs_due": inputs_due.isoformat() if inputs_due else None})
     return cycle
 
 
@@ -235,6 +236,8 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
     setattr(cycle, {"open": "opened_at", "review": "review_at", "published": "published_at",
                     "closed": "closed_at"}[target], now())
     record("transition", cycle, before={"state": before}, after={"state": target}, actor=actor)
+    if target == "open":
+        _notify_opened(cycle)
     if target == "published":
         from flask import current_app
 
@@ -243,6 +246,25 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
         tenant = db_session.get(Tenant, cycle.tenant_id)
         current_app.extensions["jixiao.plugins"].hook.jixiao_event_cycle_published(tenant=tenant, cycle=cycle)
     return cycle
+
+
+def _notify_opened(cycle: Cycle) -> None:
+    """Tell those who enter inputs (HR, and the heads of the units in the cycle) that it is open."""
+    from core.cycles.after import admins, notify
+    from core.models import RoleMembership
+
+    unit_ids = select(CycleSubject.unit_id).where(CycleSubject.cycle_id == cycle.id, CycleSubject.eligible.is_(True))
+    heads = db_session.scalars(select(RoleMembership.user_id).where(RoleMembership.role == "unit_head",
+                                                                     RoleMembership.unit_id.in_(unit_ids)))
+    due = _(" Due %(day)s.", day=cycle.inputs_due.isoformat()) if cycle.inputs_due else ""
+    notify(admins() + list(heads), _("%(cycle)s is open for inputs.", cycle=cycle.name) + due,
+           f"/t/{_tenant_slug(cycle)}/cycles/{cycle.id}/inputs/?todo=1")
+
+
+def _tenant_slug(cycle: Cycle) -> str:
+    from core.models import Tenant
+
+    return db_session.get(Tenant, cycle.tenant_id).slug
 
 
 def _aware(moment: datetime) -> datetime:

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
-from wtforms import SelectMultipleField, StringField
+from wtforms import DateField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.audit import current_actor, history
@@ -111,10 +111,23 @@ def index():
 
 # ------------------------------------------------------------------------------------- creating
 
+class DayField(DateField):
+    """A date whose error names the value and the form expected."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_("%(value)s is not a date; write it as YYYY-MM-DD.", value=valuelist[0])) from None
+
+
 class CycleForm(FlaskForm):
     scheme = ChoiceField(_l("Scheme"))
     period = StringField(_l("Period"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    inputs_due = DayField(_l("Inputs due"), validators=[Optional()],
+                           description=_l("The day every input should be entered by (shown as a deadline)."))
     units = SelectMultipleField(_l("Units"), coerce=int, validators=[Optional()],
                                 description=_l("None chosen: every unit. A unit includes its sub-units."))
     classes = SelectMultipleField(_l("Staff classes"), validators=[Optional()], description=_l("None chosen: every class."))
@@ -163,7 +176,7 @@ def new():
     if form.validate_on_submit():
         try:
             cycle = service.create_cycle(form.scheme.data, form.period.data.strip(), form.name.data.strip(),
-                                         form.selection(), current_actor())
+                                         form.selection(), current_actor(), inputs_due=form.inputs_due.data)
             db_session.commit()
             flash(_("Cycle %(name)s created as a draft.", name=cycle.name), "success")
             return redirect(url_for("cycles.cycle", cycle_id=cycle.id))

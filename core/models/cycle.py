@@ -37,6 +37,7 @@ class Cycle(TenantScoped, Versioned, Timestamps, Base):
     # Who is assessed: {"units": [unit ids] | null, "classes": [...] | null, "statuses": [...] | null}
     selection: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     created_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    inputs_due: Mapped[date | None] = mapped_column(Date)  # the day inputs should be complete by
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
