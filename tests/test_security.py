@@ -40,3 +40,26 @@ def test_htmx_is_served_by_the_app(client):
     assert response.status_code == 200
     assert b"htmx" in response.data[:2000]
     assert response.mimetype in ("text/javascript", "application/javascript")
+
+
+def test_every_tenant_page_uses_only_the_apps_own_scripts_and_styles(app, client, auth):
+    """Every GET page of a tenant (own ids filled in), not only the ones listed above: new pages
+    are covered as they are added."""
+    from tests.test_isolation import PUBLIC_TENANT_ENDPOINTS, build, other_tenant_ids, tenant_rules
+
+    ids = other_tenant_ids(app, "jituan")
+    auth.login("jituan", "hr")
+    checked = 0
+    for rule in tenant_rules(app):
+        if "GET" not in rule.methods or rule.endpoint in PUBLIC_TENANT_ENDPOINTS:
+            continue
+        url = build(app, rule, {"tenant": "jituan", **{a: ids[a] for a in rule.arguments - {"tenant"}}})
+        response = client.get(url)
+        if response.mimetype != "text/html" or response.status_code != 200:
+            continue
+        html = response.get_data(as_text=True)
+        assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html), f"{url} has an inline script"
+        assert not re.search(r"\sstyle=\"", html), f"{url} has an inline style attribute"
+        assert not re.search(r"\son[a-z]+=\"", html), f"{url} has an inline event handler"
+        checked += 1
+    assert checked >= 15
