@@ -17,12 +17,19 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any, Callable, Hashable, Iterable, Iterator
 
 from core.scoring.blocks import GradeBands, competition_ranks
 from core.scoring.breakdown import Breakdown
 from core.scoring.numbers import round_half_up
 from core.scoring.result import SubjectResult
+
+
+# Shared, immutable defaults: a result without flags or extra keys costs no containers of its own
+# (a scheme that adds them passes ``flags``/``extra`` functions returning its own).
+_NO_FLAGS: tuple = ()
+_NO_EXTRA = MappingProxyType({})
 
 
 def finish(entries: Iterable[tuple[Any, Fraction | None, Breakdown | None]], bands: GradeBands | None = None,
@@ -41,8 +48,8 @@ def finish(entries: Iterable[tuple[Any, Fraction | None, Breakdown | None]], ban
     ranks = competition_ranks((id(s), group(s), r) for s, r, _b in rows)
     return [SubjectResult(id=s.id, name=getattr(s, "name", None), score=r,
                           grade=bands.grade(r) if bands is not None and r is not None else None,
-                          rank=ranks.get(id(s)), flags=flags(s) if flags else [], breakdown=b,
-                          extra=extra(s) if extra else {})
+                          rank=ranks.get(id(s)), flags=flags(s) if flags else _NO_FLAGS, breakdown=b,
+                          extra=extra(s) if extra else _NO_EXTRA)
             for s, r, b in rows]
 
 

@@ -165,10 +165,10 @@ class Formula:
                 total += value if term.sign > 0 else -value
                 if term.name is not None:
                     node = Breakdown(term.name, env[term.name], weight=term.weight,
-                                     terms=[inputs[term.name]] if term.name in inputs else None)
+                                     terms=(inputs[term.name],) if term.name in inputs else None)
                 else:
                     node = Breakdown(term.source, value if term.sign > 0 else -value,
-                                     terms=[inputs[n] for n in _names_in(term.source) if n in inputs] or None)
+                                     terms=tuple(inputs[n] for n in _names_in(term.source) if n in inputs) or None)
                 terms.append(node)
         except KeyError as exc:
             raise FormulaError(f"`{self.source}`: no value was given for `{exc.args[0]}`") from None

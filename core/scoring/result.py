@@ -5,7 +5,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 from core.scoring.breakdown import Breakdown
 
@@ -48,7 +48,7 @@ _DECIMAL = re.compile(r'"\\u0000D(-?[0-9.]+)"')
 def _encode(value: Any) -> Any:
     if isinstance(value, Decimal):
         return f"\0D{value}"  # replaced by the bare number below: 4.30 stays 4.30
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _encode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_encode(v) for v in value]
@@ -86,7 +86,7 @@ def json_ready(value: Any) -> Any:
     """A value for a JSON column: Decimals as their exact text (``"5184.00"``), containers recursed."""
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_ready(v) for v in value]
