@@ -13,7 +13,7 @@ from core import hookimpl
 from core.cycles.after import appeal_deadline, unread_count
 from core.db import db_session
 from core.models import Acknowledgement, Appeal, Cycle, CycleResult, CycleSubject
-from core.policy import can, tenant_user
+from core.policy import can, headed_units, tenant_user
 
 
 def my_tasks(account) -> dict:
@@ -41,7 +41,7 @@ def my_tasks(account) -> dict:
                 .where(Cycle.state == "open", CycleSubject.eligible.is_(True), CycleSubject.inputs_version == 0)
                 .group_by(Cycle.id))
         if not roles & {"tenant_admin", "committee", "leader"}:
-            stmt = stmt.where(CycleSubject.unit_id.in_(account.headed_unit_ids() or {-1}))
+            stmt = stmt.where(CycleSubject.unit_id.in_(headed_units(account) or {-1}))
         tasks["inputs"] = db_session.execute(stmt).all()
     if can(account, "appeals.decide"):
         tasks["appeals"] = db_session.scalar(select(func.count()).select_from(Appeal).where(Appeal.state != "decided"))

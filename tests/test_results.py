@@ -203,3 +203,17 @@ def test_the_dashboard_shows_tasks_and_cycle_progress(app, published, client):
     assert "Enter inputs in 十一月" in home and "Open cycles" in home
     assert '<span class="error">due 2020-01-06</span>' in home  # overdue
     assert "0 (0.0%)" in home  # nothing entered yet in the new cycle
+
+
+def test_a_subsidiary_head_answers_for_its_departments_too(app, published, client):
+    with in_jituan(app):
+        from core.models import OrgUnit
+
+        head = db_session.scalar(select(User).where(User.username == "yuanweidong"))  # heads SUB1
+        sub1 = next(iter(head.headed_unit_ids()))
+        department = db_session.scalar(select(OrgUnit.id).where(OrgUnit.parent_id == sub1))
+        below = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                  .where(CycleSubject.kind == "person", CycleSubject.unit_id == department))
+    assert below is not None
+    login(client, "yuanweidong")
+    assert client.get(f"/t/jituan/results/{below}").status_code == 200
