@@ -225,3 +225,13 @@ def test_only_administrators_import(app, client):
     cycle_id, _units, _people = make_cycle(app)
     AuthActions(client).login("jituan", "fengzhiqiang")
     assert upload(client, cycle_id, "code,plan_rate\nFIN,0.5\n").status_code == 403
+
+
+def test_overseen_units_come_in_as_comma_separated_codes(app, hr):
+    cycle_id, _units, people = make_cycle(app)
+    response = upload(hr, cycle_id, "code,personal_score,oversees\nJ0001,4.5,\"FIN, HR\"\nJ0002,4.4,FIN，NOPE\n",
+                      kind="person")
+    assert response.status_code == 422 and "NOPE are not units of this cycle" in text_of(response)
+    response = upload(hr, cycle_id, "code,personal_score,oversees\nJ0001,4.5,\"FIN, HR\"\n", kind="person")
+    assert response.status_code == 302
+    assert stored(app, people["J0001"])[0] == {"personal_score": "4.5", "oversees": ["FIN", "HR"]}

@@ -1,8 +1,8 @@
 """Bulk entry of a cycle's inputs: a template the portal generates (.xlsx or .csv), filled in and
 imported all or nothing, with every problem named by row and column.
 
-The columns are the scheme's declared fields (scorecards as one score each); a cell left empty
-leaves that input unset. A row is checked with the same rules as the form.
+The columns are the scheme's declared fields (scorecards as one score each, unit lists as codes
+separated by commas); a cell left empty leaves that input unset. A row is checked with the same rules as the form.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def columns(cycle: Cycle, kind: str, locale: str) -> list[Column]:
     period = Period.parse(cycle.period)
     seen: dict[str, Column] = {}
     for f in (scheme.input_fields(cycle.settings) if scheme.input_fields else []):
-        if f.subject != kind or (f.periods and period.kind not in f.periods) or f.kind in ("units",):
+        if f.subject != kind or (f.periods and period.kind not in f.periods):
             continue
         key = f"{f.path}_score" if f.kind == "scorecard" else f.path
         seen.setdefault(key, Column(key, f, f.label(locale)))
@@ -58,6 +58,8 @@ def _cell(inputs: dict, column: Column) -> Any:
     value = forms.get_value(inputs, column.key)
     if isinstance(value, bool):
         return "true" if value else ""
+    if isinstance(value, list):  # unit codes (class A's overseen units)
+        return ", ".join(str(v) for v in value)
     return value if value is not None else ""
 
 
@@ -168,6 +170,8 @@ def import_rows(cycle: Cycle, kind: str, rows: list[list[Any]], actor: str) -> i
             if column.field.kind == "scorecard":
                 form[f"{name}__mode"] = "score"
                 form[f"{name}_score"] = values[key]
+            elif column.field.kind == "units":
+                form[name] = [c.strip() for c in values[key].replace("，", ",").replace("、", ",").split(",") if c.strip()]
             elif column.field.kind == "bool":
                 if values[key].lower() in ("true", "1", "yes", "是", "y"):
                     form[name] = "on"
