@@ -132,7 +132,11 @@ def subject_form(cycle_id: int, subject_id: int):
             return redirect(url_for("cycle_inputs.subject_form", cycle_id=cycle.id, subject_id=subject.id))
     problems = _problems(cycle, scheme, subject, inputs)
     totals = {f.path: forms.live_total(f, inputs) for f in fields if f.kind == "scorecard"}
-    context = dict(cycle=cycle, subject=subject, scheme=scheme, fields=fields, inputs=inputs, editable=editable,
+    groups: dict[str, list] = {}
+    for f in fields:  # in the order the scheme declares them
+        groups.setdefault(f.group(locale), []).append(f)
+    context = dict(cycle=cycle, subject=subject, scheme=scheme, fields=fields, groups=list(groups.items()),
+                   inputs=inputs, editable=editable,
                    locale=locale, problems=problems, totals=totals, field_errors=field_errors, message=message,
                    status=status, get_value=forms.get_value, form_name=forms.form_name,
                    units=_unit_codes(cycle), may_edit=lambda f: editable and may_edit_field(current_user, f.roles, subject.person_id),
