@@ -1,6 +1,7 @@
 """Page rendering (htmx-aware), pagination, and the pages every tenant has: landing and home."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -185,3 +186,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, lambda e: _error(400, _("Form expired"), _("The form expired or was sent from elsewhere; reload the page and try again.")))
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["role_label"] = role_label
+    # JSON shown as text (audit rows, raw inputs): readable Chinese; autoescaping makes it HTML-safe
+    app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, default=str)
