@@ -23,7 +23,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # cycles: HR runs them, leaders follow them; inputs are entered by whoever the form names
     "cycles.manage": frozenset({"tenant_admin"}),
     "cycles.view": frozenset({"tenant_admin", "leader"}),
-    "inputs.enter": frozenset({"tenant_admin", "unit_head", "committee", "leader"}),
+    "inputs.enter": frozenset({"tenant_admin", "unit_head", "committee", "leader", "surveyor"}),
     "results.mine": frozenset({"*"}),
     "appeals.investigate": frozenset({"tenant_admin"}),
     "appeals.decide": frozenset({"tenant_admin", "leader"}),
@@ -124,8 +124,8 @@ def may_enter_inputs(user: Any, unit_id: int | None, person_id: int | None = Non
     if not can(account, "inputs.enter"):
         return False
     roles = account.roles
-    if roles & {"tenant_admin", "committee", "leader"}:
-        return True
+    if roles & {"tenant_admin", "committee", "leader", "surveyor"}:
+        return True  # a surveyor's form shows only the survey fields they may enter
     return unit_id is not None and unit_id in headed_units(account)
 
 
@@ -134,9 +134,9 @@ def may_edit_field(user: Any, roles: tuple[str, ...], person_id: int | None = No
     account = tenant_user(user)
     if account is None:
         return False
-    if "tenant_admin" in account.roles or set(roles) & account.roles:
-        return True
-    return "self" in roles and person_id is not None and account.person_id == person_id
+    if person_id is not None and account.person_id == person_id:
+        return "self" in roles  # on one's own record, only what is asked of the person themselves
+    return "tenant_admin" in account.roles or bool(set(roles) & account.roles)
 
 
 def is_staff_for_inputs(user: Any, unit_id: int | None) -> bool:
@@ -168,9 +168,29 @@ def is_own_result(user: Any, person_id: int | None) -> bool:
     return account is not None and person_id is not None and account.person_id == person_id
 
 
-def may_interview(user: Any, unit_id: int | None) -> bool:
-    """The assessor who holds the interview: the person's unit head, or HR."""
+def may_interview(user: Any, unit_id: int | None, person_id: int | None = None) -> bool:
+    """The assessor who holds the interview: the person's unit head, or HR — never the person."""
     account = tenant_user(user)
-    if account is None:
+    if account is None or (person_id is not None and account.person_id == person_id):
         return False
     return "tenant_admin" in account.roles or (unit_id is not None and unit_id in headed_units(account))
+
+
+def may_see_confidential(user: Any) -> bool:
+    """Fields and values a scheme marks HR-only (sales pay): HR alone."""
+    account = tenant_user(user)
+    return account is not None and "tenant_admin" in account.roles
+
+
+def redact(user: Any, confidential: tuple[str, ...], person_id: int | None, extra: dict, breakdown: dict | None):
+    """A result's extra keys and breakdown as this user may see them: values the scheme marks
+    HR-only (sales pay) are left out unless the user is HR or the person themselves."""
+    if not confidential or may_see_confidential(user) or is_own_result(user, person_id):
+        return extra, breakdown
+
+    def strip(node: dict) -> dict:
+        terms = [strip(t) for t in node.get("terms") or [] if t.get("label") not in confidential]
+        return {**node, "terms": terms}
+
+    return ({k: v for k, v in (extra or {}).items() if k not in confidential},
+            strip(breakdown) if breakdown else breakdown)

@@ -98,6 +98,11 @@ class Scheme:
     # Appeals: how long after publication a person may appeal, in working or calendar days.
     appeal_days: int = 5
     appeal_day_kind: str = "working"
+    # adjust_refusal(subject kind, flags, extra) -> why an appeal may not simply change this score
+    # (values derived from it, such as pay or other subjects' scores, would go stale), or None.
+    adjust_refusal: Callable[[str, list, dict], str | None] | None = None
+    # Input fields and result keys only HR sees (sales pay).
+    confidential: tuple[str, ...] = ()
 
     def fields_for(self, settings: dict[str, Any], subject_kind: str, staff_class: str | None,
                    period_kind: str) -> list[InputField]:

@@ -235,3 +235,42 @@ def test_overseen_units_come_in_as_comma_separated_codes(app, hr):
     response = upload(hr, cycle_id, "code,personal_score,oversees\nJ0001,4.5,\"FIN, HR\"\n", kind="person")
     assert response.status_code == 302
     assert stored(app, people["J0001"])[0] == {"personal_score": "4.5", "oversees": ["FIN", "HR"]}
+
+
+def test_pay_is_for_hr_only_and_a_supervisor_does_not_rate_himself(app, client):
+    from core.models import Tenant as TenantModel
+
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(TenantModel.id).where(TenantModel.slug == "xiaoshou")))
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        service.transition(cycle, "open", "test")
+        db_session.commit()
+        supervisor = db_session.scalar(select(User).where(User.username == "wanghaijun"))
+        mine = db_session.scalar(select(CycleSubject.id).where(CycleSubject.cycle_id == cycle.id,
+                                                               CycleSubject.person_id == supervisor.person_id))
+        staff = db_session.scalar(select(CycleSubject.id).where(
+            CycleSubject.cycle_id == cycle.id, CycleSubject.unit_id.in_(supervisor.headed_unit_ids()),
+            CycleSubject.person_id != supervisor.person_id, CycleSubject.eligible.is_(True)))
+        cycle_id = cycle.id
+    client.post("/lang", data={"locale": "en"})
+    AuthActions(client).login("xiaoshou", "wanghaijun")
+    form = text_of(client.get(f"/t/xiaoshou/cycles/{cycle_id}/inputs/{staff}"))
+    assert "Basic ability" in form and "Pay base" not in form and "In training" not in form
+    client.post(f"/t/xiaoshou/cycles/{cycle_id}/inputs/{mine}", headers=HTMX, data={
+        "inputs_version": "0", "ratings__basic_ability": "100"})  # his own ratings are not his to give
+    client.post(f"/t/xiaoshou/cycles/{cycle_id}/inputs/{staff}", headers=HTMX, data={
+        "inputs_version": "0", "ratings__basic_ability": "90", "pay__base": "99999"})
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(TenantModel.id).where(TenantModel.slug == "xiaoshou")))
+        assert db_session.get(CycleSubject, staff).inputs == {"ratings": {"basic_ability": "90"}}
+        assert db_session.get(CycleSubject, mine).inputs == {}
+
+
+def test_an_empty_score_cell_keeps_a_scorecard_entered_by_items(app, hr):
+    cycle_id, units, _people = make_cycle(app)
+    items = {"form__mode": "items", "form_items-0-name": "服务", "form_items-0-weight": "1",
+             "form_items-0-kind": "qualitative", "form_items-0-level": "satisfied"}
+    hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "plan_rate": "1", **items})
+    assert upload(hr, cycle_id, "code,plan_rate,form_score\nFIN,0.9,\n").status_code == 302
+    saved = stored(app, units["FIN"])[0]
+    assert saved["plan_rate"] == "0.9" and saved["form_items"][0]["name"] == "服务"

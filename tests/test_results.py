@@ -217,3 +217,68 @@ def test_a_subsidiary_head_answers_for_its_departments_too(app, published, clien
     assert below is not None
     login(client, "yuanweidong")
     assert client.get(f"/t/jituan/results/{below}").status_code == 200
+
+
+# ------------------------------------------------------------------------------------- review findings
+
+def test_nobody_decides_their_own_appeal_and_adjusting_needs_an_investigation(app, published, client):
+    with in_jituan(app):
+        president = db_session.scalar(select(User).where(User.username == "president"))
+        own = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                .where(CycleSubject.person_id == president.person_id))
+    login(client, "president")
+    client.post(f"/t/jituan/results/{own}/appeal", data={"reason": "请复核我的月度得分,分管单位有误。"})
+    with in_jituan(app):
+        appeal_id = db_session.scalar(select(Appeal.id).where(Appeal.result_id == own))
+        before = db_session.get(CycleResult, own).score
+    refused = client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "decide", "decision": "adjusted",
+                                                                 "new_score": "5", "note": "自己改"}, follow_redirects=True)
+    assert "Nobody decides an appeal against their own result" in page(refused)
+    AuthActions(client).logout()
+    login(client, "hr")
+    early = client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "decide", "decision": "adjusted",
+                                                               "new_score": "4.9", "note": "未经调查"}, follow_redirects=True)
+    assert "only after HR's investigation" in page(early)
+    client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "investigate", "investigation": "已核实。"})
+    nan = client.post(f"/t/jituan/appeals/{appeal_id}", data={"action": "decide", "decision": "adjusted",
+                                                             "new_score": "NaN", "note": "x"}, follow_redirects=True)
+    assert "NaN is not a score" in page(nan)
+    with in_jituan(app):
+        assert db_session.get(CycleResult, own).score == before
+
+
+def test_a_units_score_is_not_adjusted_on_its_own(app, published):
+    with in_jituan(app):
+        cycle = db_session.get(Cycle, published["cycle"])
+        unit_result = db_session.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                        .where(CycleSubject.kind == "unit"))
+        appeal = Appeal(result_id=unit_result.id, filed_by="user:hr", reason="单位得分复核申请", state="investigating")
+        db_session.add(appeal)
+        db_session.flush()
+        with pytest.raises(after.AfterError, match="feeds its staff's scores"):
+            after.decide(appeal, cycle, "adjusted", "4.9", "复核", "user:president", [])
+        db_session.rollback()
+
+
+def test_appeals_are_closed_with_the_cycle(app, published, client):
+    login(client, "employee")
+    client.post(f"/t/jituan/results/{published['own']}/appeal", data={"reason": "我对本月得分有异议,请复核。"})
+    with in_jituan(app):
+        cycle = db_session.get(Cycle, published["cycle"])
+        with pytest.raises(service.CycleError) as info:
+            service.transition(cycle, "closed", "hr")
+        assert "not decided yet" in info.value.problems[0]
+        cycle.state = "closed"  # even if it were closed, a decision would not change it
+        appeal = db_session.scalar(select(Appeal).where(Appeal.result_id == published["own"]))
+        with pytest.raises(after.AfterError, match="while the results are published"):
+            after.decide(appeal, cycle, "upheld", None, "维持", "user:president", [])
+        db_session.rollback()
+
+
+def test_a_unit_head_cannot_rate_or_interview_themselves(app, published, client):
+    with in_jituan(app):
+        head = db_session.scalar(select(User).where(User.username == "fengzhiqiang"))
+        own = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                .where(CycleSubject.person_id == head.person_id))
+    login(client, "fengzhiqiang")
+    assert client.post(f"/t/jituan/results/{own}/interview", data={"record": "自己面谈自己"}).status_code == 403

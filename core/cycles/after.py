@@ -6,7 +6,7 @@ Works in the caller's transaction; every change is audited; a changed score keep
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
@@ -16,7 +16,11 @@ from core.models import (Acknowledgement, Appeal, Cycle, CycleResult, CycleSubje
                          RoleMembership, ScoreChange, User)
 from core.plugins import get_schemes
 from core.scoring.blocks import competition_ranks
+from core.scoring.numbers import NumberError, exact, round_half_up
 from core.tenancy import current_tenant_id
+
+
+MAX_SCORE = Decimal("1000000")
 
 
 class AfterError(ValueError):
@@ -131,7 +135,7 @@ def file_appeal(cycle: Cycle, result: CycleResult, reason: str, actor: str, toda
     if len(reason) < 10:
         raise AfterError(_("Say what you disagree with and why (at least 10 characters)."))
     deadline = appeal_deadline(cycle)
-    today = today or date.today()
+    today = today or now().date()  # the same clock as published_at (UTC)
     if deadline is not None and today > deadline:
         raise AfterError(_("The appeal window closed on %(day)s.", day=deadline.isoformat()))
     if open_appeal(result) is not None:
@@ -144,7 +148,14 @@ def file_appeal(cycle: Cycle, result: CycleResult, reason: str, actor: str, toda
     return appeal
 
 
-def investigate(appeal: Appeal, note: str, actor: str) -> Appeal:
+def _published(cycle: Cycle) -> None:
+    if cycle.state != "published":
+        raise AfterError(_("Appeals are handled while the results are published; this cycle is %(state)s.", state=cycle.state))
+
+
+def investigate(appeal: Appeal, note: str, actor: str, cycle: Cycle | None = None) -> Appeal:
+    if cycle is not None:
+        _published(cycle)
     if appeal.state == "decided":
         raise AfterError(_("This appeal is already decided."))
     note = (note or "").strip()
@@ -160,6 +171,7 @@ def decide(appeal: Appeal, cycle: Cycle, decision: str, new_score: str | None, n
            person_user_ids: list[int]) -> Appeal:
     """Uphold the result or adjust it; an adjusted score is re-graded, the cycle re-ranked, and the
     change kept in the score's history."""
+    _published(cycle)
     if appeal.state == "decided":
         raise AfterError(_("This appeal is already decided."))
     if decision not in ("upheld", "adjusted"):
@@ -169,10 +181,19 @@ def decide(appeal: Appeal, cycle: Cycle, decision: str, new_score: str | None, n
         raise AfterError(_("Give the reasons for the decision."))
     result = db_session.get(CycleResult, appeal.result_id)
     if decision == "adjusted":
+        if appeal.state != "investigating":
+            raise AfterError(_("A score is adjusted only after HR's investigation is recorded."))
         try:
-            score = Decimal(str(new_score).strip()).quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
+            score = round_half_up(exact(str(new_score or "")), 2)
+        except NumberError:
             raise AfterError(_("%(value)s is not a score; write it like 4.35.", value=new_score)) from None
+        if abs(score) > MAX_SCORE:
+            raise AfterError(_("%(value)s is not a plausible score.", value=new_score))
+        scheme = get_schemes()[cycle.scheme_id]
+        subject = db_session.get(CycleSubject, result.subject_id)
+        refused = scheme.adjust_refusal(subject.kind, result.flags, result.extra) if scheme.adjust_refusal else None
+        if refused:
+            raise AfterError(refused)
         if score == result.score:
             raise AfterError(_("The adjusted score equals the current one; choose upheld instead."))
         adjust_score(cycle, result, score, _("appeal decided: %(note)s", note=note), actor)

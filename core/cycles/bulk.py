@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from core.cycles import inputs as forms
 from core.cycles import service
@@ -105,14 +105,26 @@ def read_rows(filename: str, data: bytes) -> list[list[Any]]:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
         except Exception:  # openpyxl raises many kinds for a file that is not a workbook
             raise ImportError_([_("%(file)s is not an .xlsx workbook.", file=filename)]) from None
-        return [list(r) for r in sheet.iter_rows(values_only=True)][: MAX_ROWS + 2]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        return _not_too_many(rows, filename)
     if name.endswith(".csv"):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ImportError_([_("%(file)s is not UTF-8 text; save the CSV as UTF-8.", file=filename)]) from None
-        return list(csv.reader(io.StringIO(text)))[: MAX_ROWS + 2]
+        return _not_too_many(list(csv.reader(io.StringIO(text))), filename)
     raise ImportError_([_("%(file)s: upload an .xlsx or .csv file made from the template.", file=filename)])
+
+
+def _not_too_many(rows: list, filename: str) -> list:
+    if len(rows) > MAX_ROWS + 2:
+        raise ImportError_([_("%(file)s has %(n)s rows; at most %(max)s subjects are imported at once.",
+                              file=filename, n=len(rows), max=MAX_ROWS)])
+    return rows
+
+
+YES = {"true", "1", "yes", "y", "是", "√", "✓"}
+NO = {"", "false", "0", "no", "n", "否", "×"}
 
 
 def _text(value: Any) -> str:
@@ -168,13 +180,20 @@ def import_rows(cycle: Cycle, kind: str, rows: list[list[Any]], actor: str) -> i
             fields.append(column.field)
             name = forms.form_name(column.field.path)
             if column.field.kind == "scorecard":
+                if not values[key] and forms.get_value(subject.inputs or {}, f"{column.field.path}_items"):
+                    fields.pop()  # an empty score cell leaves a scorecard entered item by item alone
+                    continue
                 form[f"{name}__mode"] = "score"
                 form[f"{name}_score"] = values[key]
             elif column.field.kind == "units":
                 form[name] = [c.strip() for c in values[key].replace("，", ",").replace("、", ",").split(",") if c.strip()]
             elif column.field.kind == "bool":
-                if values[key].lower() in ("true", "1", "yes", "是", "y"):
+                answer = values[key].lower()
+                if answer in YES:
                     form[name] = "on"
+                elif answer not in NO:
+                    problems.append(_("Row %(row)s, column %(col)s: %(value)s is not yes or no; allowed: true/false, "
+                                      "1/0, 是/否.", row=number, col=key, value=values[key]))
             else:
                 form[name] = values[key]
         parsed = forms.parse(fields, form, subject.inputs or {}, unit_codes)
@@ -183,12 +202,22 @@ def import_rows(cycle: Cycle, kind: str, rows: list[list[Any]], actor: str) -> i
             for message in messages:
                 problems.append(_("Row %(row)s, column %(col)s (%(title)s): %(message)s", row=number, col=key,
                                   title=cols[key].title if key in cols else key, message=message))
-        updates.append({"id": subject.id, "inputs": parsed.inputs, "inputs_version": subject.inputs_version + 1,
-                        "inputs_updated_by": actor, "inputs_updated_at": service.now()})
+        updates.append({"sid": subject.id, "old": subject.inputs_version, "inputs": parsed.inputs,
+                        "new": subject.inputs_version + 1, "by": actor, "at": service.now()})
     if problems:
         raise ImportError_(problems)
     if updates:
-        db_session.execute(update(CycleSubject), updates)  # bulk UPDATE by primary key
+        # Each row only if nobody saved that subject since the file was checked (optimistic locking).
+        stmt = (update(CycleSubject.__table__)
+                .where(CycleSubject.__table__.c.id == bindparam("sid"),
+                       CycleSubject.__table__.c.inputs_version == bindparam("old"),
+                       CycleSubject.__table__.c.tenant_id == cycle.tenant_id)
+                .values(inputs=bindparam("inputs"), inputs_version=bindparam("new"),
+                        inputs_updated_by=bindparam("by"), inputs_updated_at=bindparam("at")))
+        written = db_session.connection().execute(stmt, updates).rowcount
+        if written != len(updates):
+            raise ImportError_([_("Some subjects were changed by someone else during the import; nothing was "
+                                  "imported. Download a fresh template and try again.")])
     return len(updates)
 
 

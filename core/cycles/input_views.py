@@ -16,8 +16,8 @@ from core.db import db_session
 from core.i18n import current_locale
 from core.models import CycleSubject
 from core.plugins import get_schemes
-from core.policy import (is_staff_for_inputs, may_edit_field, may_enter_inputs, permission_required,
-                         tenant_user)
+from core.policy import (is_staff_for_inputs, may_edit_field, may_enter_inputs, may_see_confidential,
+                         permission_required, tenant_user)
 from core.scoring.case import Period
 from core.web import paginate_list, render_page
 
@@ -100,6 +100,8 @@ def subject_form(cycle_id: int, subject_id: int):
     if not is_staff_for_inputs(current_user, subject.unit_id):
         # the person assessed sees only what they enter themselves (never HR's fields, such as pay)
         fields = [f for f in fields if "self" in f.roles]
+    if not may_see_confidential(current_user):
+        fields = [f for f in fields if f.path not in scheme.confidential]
     editable = cycle.state in service.EDITABLE_STATES
     locale = current_locale()
     status, message, field_errors = 200, None, {}

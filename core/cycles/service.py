@@ -229,6 +229,14 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
                                          .where(CycleSubject.cycle_id == cycle.id))
         if cycle.computed_at is None or (latest_input is not None and _aware(latest_input) > _aware(cycle.computed_at)):
             problems.append(_("compute the results after the last change of the inputs"))
+    if target == "closed":
+        from core.models import Appeal
+
+        pending = db_session.scalar(select(func.count()).select_from(Appeal)
+                                    .join(CycleResult, CycleResult.id == Appeal.result_id)
+                                    .where(CycleResult.cycle_id == cycle.id, Appeal.state != "decided"))
+        if pending:
+            problems.append(_("%(n)s appeal(s) are not decided yet", n=pending))
     if problems:
         raise CycleError(_("The cycle cannot move to %(target)s yet.", target=target), problems)
     before = cycle.state

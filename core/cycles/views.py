@@ -27,7 +27,7 @@ from core.i18n import current_locale
 from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person
 from core.org.forms import STATUS_LABELS, UNIT_KIND_LABELS, ChoiceField, choices
 from core.plugins import get_schemes
-from core.policy import can, permission_required
+from core.policy import can, permission_required, redact
 from core.schemes_web import enabled_schemes
 from core.scoring.case import PERIOD_FORMS
 from core.web import Page, paginate, render_page, unit_tree
@@ -347,8 +347,10 @@ def result(cycle_id: int, result_id: int):
     result = get_result(cycle, result_id)
     subject = db_session.get(CycleSubject, result.subject_id)
     unit = db_session.get(OrgUnit, subject.unit_id) if subject and subject.unit_id else None
+    extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id].confidential, subject.person_id,
+                              result.extra, result.breakdown)
     return _no_store(make_response(render_page(
-        "cycles/result.html", cycle=cycle, result=result, subject=subject, unit=unit,
+        "cycles/result.html", cycle=cycle, result=result, subject=subject, unit=unit, extra=extra, breakdown=breakdown,
         scheme_name=scheme_name(cycle.scheme_id), state_label=state_label, term=partial(_label, cycle.scheme_id),
         statuses=STATUS_LABELS, unit_kinds=UNIT_KIND_LABELS)))
 

@@ -8,12 +8,15 @@ from flask import Blueprint, Flask, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.cycles import after
 from core.cycles.after import AfterError
 from core.db import db_session
 from core.models import Acknowledgement, Appeal, Cycle, CycleResult, CycleSubject, Notification
-from core.policy import (can, can_see_result, is_own_result, may_interview, permission_required, tenant_user)
+from core.plugins import get_schemes
+from core.policy import (can, can_see_result, is_own_result, may_interview, may_see_confidential,
+                         permission_required, redact, tenant_user)
 from core.web import paginate, render_page
 
 bp = Blueprint("results", __name__, url_prefix="/t/<tenant>")
@@ -65,10 +68,14 @@ def result(result_id: int):
     result, subject, cycle = get_result(result_id)
     ack = db_session.scalar(select(Acknowledgement).where(Acknowledgement.result_id == result.id))
     appeals = list(db_session.scalars(select(Appeal).where(Appeal.result_id == result.id).order_by(Appeal.id)))
+    extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id].confidential, subject.person_id,
+                              result.extra, result.breakdown)
     return render_page("results/result.html", result=result, subject=subject, cycle=cycle, ack=ack, appeals=appeals,
+                       extra=extra, breakdown=breakdown,
                        deadline=after.appeal_deadline(cycle), changes=after.history(result),
                        own=is_own_result(current_user, subject.person_id),
-                       may_interview=may_interview(current_user, subject.unit_id),
+                       may_interview=may_interview(current_user, subject.unit_id, subject.person_id),
+                       confidential=may_see_confidential(current_user),
                        open_appeal=after.open_appeal(result))
 
 
@@ -88,7 +95,7 @@ def _act(result_id: int, action):
 def interview(result_id: int):
     """The assessor records the interview and signs."""
     def act(result, subject, cycle):
-        if not may_interview(current_user, subject.unit_id) or cycle.state != "published":
+        if not may_interview(current_user, subject.unit_id, subject.person_id) or cycle.state != "published":
             abort(403)
         after.record_interview(result, request.form.get("record", ""), _actor())
         flash(_("Interview recorded and signed."), "success")
@@ -143,8 +150,10 @@ def appeal_page(appeal_id: int):
             if request.form.get("action") == "investigate":
                 if not can(current_user, "appeals.investigate"):
                     abort(403)
-                after.investigate(appeal, request.form.get("investigation", ""), _actor())
+                after.investigate(appeal, request.form.get("investigation", ""), _actor(), cycle)
             else:
+                if is_own_result(current_user, subject.person_id):
+                    raise AfterError(_("Nobody decides an appeal against their own result."))
                 after.decide(appeal, cycle, request.form.get("decision", ""), request.form.get("new_score"),
                              request.form.get("note", ""), _actor(), after.person_accounts(subject))
             db_session.commit()
@@ -153,7 +162,13 @@ def appeal_page(appeal_id: int):
         except AfterError as exc:
             db_session.rollback()
             flash(str(exc), "error")
+        except StaleDataError:
+            db_session.rollback()
+            flash(_("Someone else changed this appeal at the same moment; reload and check."), "error")
+    _extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id].confidential, subject.person_id,
+                               result.extra, result.breakdown)
     return render_page("results/appeal.html", appeal=appeal, result=result, subject=subject, cycle=cycle,
+                       breakdown=breakdown,
                        changes=after.history(result), may_investigate=can(current_user, "appeals.investigate"))
 
 

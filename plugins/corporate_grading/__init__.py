@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from flask_babel import gettext as _
+
 from core import hookimpl
 from core.schemes import Scheme, SchemeSettings
 from core.schemes_web import scheme_home_panel
@@ -189,6 +191,14 @@ class CorporateGradingSettings(SchemeSettings):
         description="Guidance: a personal letter has 2–3 development goals (checked when every goal has `goal`).")
 
 
+def adjust_refusal(kind: str, flags: list, extra: dict) -> str | None:
+    """A unit's score feeds its staff's scores: it changes through the committee review, not alone."""
+    if kind == "unit":
+        return _("A unit's score feeds its staff's scores, so it is changed through the committee's "
+                 "review of the unit, not on its own.")
+    return None
+
+
 def grade_of(settings: dict, score) -> str:
     """The grade of a rounded score under a cycle's settings (for scores adjusted on appeal)."""
     from core.scoring.blocks import GradeBands
@@ -215,6 +225,7 @@ SCHEME = Scheme(
     input_fields=input_fields,
     grade_of=grade_of,
     appeal_days=3,  # 3 working days after the result is communicated (source 002)
+    adjust_refusal=adjust_refusal,
     compute=compute,
 )
 

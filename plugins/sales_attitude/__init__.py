@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from flask_babel import gettext as _
+
 from core import hookimpl
 from core.schemes import Scheme, SchemeSettings
 from core.schemes_web import scheme_home_panel
@@ -196,6 +198,14 @@ class SalesAttitudeSettings(SchemeSettings):
         return self
 
 
+def adjust_refusal(kind: str, flags: list, extra: dict) -> str | None:
+    """A total with pay or competence listings derived from it is corrected through its inputs."""
+    if "pay" in (extra or {}) or set(flags or ()) & {"training", "transfer"}:
+        return _("This result's pay and competence listings follow from its total, so the total is not "
+                 "adjusted alone: uphold the appeal with the correction noted, and correct the inputs.")
+    return None
+
+
 SCHEME = Scheme(
     id="sales-attitude",
     name_zh="销售人员态度加权考评",
@@ -211,6 +221,8 @@ SCHEME = Scheme(
     staff_classes=STAFF_CLASSES,
     subject_fields=("status",),
     appeal_days=7,  # within 7 days of the result (source 004 part 4)
+    confidential=("pay", "pay.base", "pay.coefficient", "training"),  # HR only (issue 6, source 004)
+    adjust_refusal=adjust_refusal,
     appeal_day_kind="calendar",
     settings_model=SalesAttitudeSettings,
     labels={
