@@ -125,7 +125,7 @@ def may_enter_inputs(user: Any, unit_id: int | None, person_id: int | None = Non
         return False
     roles = account.roles
     if roles & {"tenant_admin", "committee", "leader", "surveyor"}:
-        return True  # a surveyor's form shows only the survey fields they may enter
+        return True  # a surveyor edits only the fields declared for surveyors (may_edit_field)
     return unit_id is not None and unit_id in headed_units(account)
 
 
