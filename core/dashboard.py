@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, select
 
 from core import hookimpl
 from core.cycles.after import appeal_deadline, unread_count
+from core.cycles.service import asks_self
 from core.db import db_session
 from core.models import Acknowledgement, Appeal, Cycle, CycleResult, CycleSubject
 from core.policy import can, headed_units, tenant_user
@@ -29,11 +30,11 @@ def my_tasks(account) -> dict:
         tasks["to_sign"] = [(rid, cycle, appeal_deadline(cycle)) for rid, cycle in rows]
         # self-scores the person still has to enter in open cycles
         own = db_session.execute(
-            select(CycleSubject.id, Cycle)
+            select(CycleSubject.id, CycleSubject.kind, CycleSubject.staff_class, Cycle)
             .join(Cycle, Cycle.id == CycleSubject.cycle_id)
             .where(CycleSubject.person_id == account.person_id, Cycle.state == "open",
                    CycleSubject.eligible.is_(True), CycleSubject.inputs_version == 0)).all()
-        tasks["self"] = [(sid, cycle) for sid, cycle in own if _asks_self(cycle, sid)]
+        tasks["self"] = [(sid, cycle) for sid, kind, klass, cycle in own if asks_self(cycle, kind, klass)]
     roles = account.roles
     if roles & {"tenant_admin", "unit_head", "committee", "leader"}:
         stmt = (select(Cycle, func.count(CycleSubject.id))
@@ -46,16 +47,6 @@ def my_tasks(account) -> dict:
     if can(account, "appeals.decide"):
         tasks["appeals"] = db_session.scalar(select(func.count()).select_from(Appeal).where(Appeal.state != "decided"))
     return tasks
-
-
-def _asks_self(cycle: Cycle, subject_id: int) -> bool:
-    from core.plugins import get_schemes
-    from core.scoring.case import Period
-
-    subject = db_session.get(CycleSubject, subject_id)
-    fields = get_schemes()[cycle.scheme_id].fields_for(cycle.settings, subject.kind, subject.staff_class,
-                                                       Period.parse(cycle.period).kind)
-    return any("self" in f.roles for f in fields)
 
 
 def cycle_progress() -> list[tuple]:

@@ -110,22 +110,18 @@ def platform_admin_required(view: Callable) -> Callable:
     return wrapped
 
 
-def may_enter_inputs(user: Any, unit_id: int | None, person_id: int | None = None, self_fields: bool = False) -> bool:
-    """May the user open a cycle subject's input form?
+def may_enter_inputs(user: Any, unit_id: int | None) -> bool:
+    """May the user open a cycle subject's input form as staff?
 
-    HR, committee members and leaders: every subject; a unit head: the subjects of the units they
-    head; a person: their own subject, when the scheme asks them for something (a self-score).
+    HR, committee members, leaders and surveyors: every subject (each edits only the fields declared
+    for their role, see :func:`may_edit_field`); a unit head: the subjects of the units they head.
+    The person assessed reaches their own form only for what is asked of them (a self-score).
     """
     account = tenant_user(user)
-    if account is None:
+    if account is None or not can(account, "inputs.enter"):
         return False
-    if self_fields and person_id is not None and account.person_id == person_id:
+    if account.roles & {"tenant_admin", "committee", "leader", "surveyor"}:
         return True
-    if not can(account, "inputs.enter"):
-        return False
-    roles = account.roles
-    if roles & {"tenant_admin", "committee", "leader", "surveyor"}:
-        return True  # a surveyor edits only the fields declared for surveyors (may_edit_field)
     return unit_id is not None and unit_id in headed_units(account)
 
 
@@ -137,11 +133,6 @@ def may_edit_field(user: Any, roles: tuple[str, ...], person_id: int | None = No
     if person_id is not None and account.person_id == person_id:
         return "self" in roles  # on one's own record, only what is asked of the person themselves
     return "tenant_admin" in account.roles or bool(set(roles) & account.roles)
-
-
-def is_staff_for_inputs(user: Any, unit_id: int | None) -> bool:
-    """Whether the user reaches a subject's form as staff (not only as the person assessed)."""
-    return may_enter_inputs(user, unit_id)
 
 
 def can_see_result(user: Any, cycle_state: str, person_id: int | None, unit_id: int | None) -> bool:
@@ -182,15 +173,26 @@ def may_see_confidential(user: Any) -> bool:
     return account is not None and "tenant_admin" in account.roles
 
 
-def redact(user: Any, confidential: tuple[str, ...], person_id: int | None, extra: dict, breakdown: dict | None):
-    """A result's extra keys and breakdown as this user may see them: values the scheme marks
-    HR-only (sales pay) are left out unless the user is HR or the person themselves."""
+def redact(user: Any, confidential: tuple[str, ...], person_id: int | None, extra: dict, breakdown: dict | None,
+           inputs: dict | None = None):
+    """A result's extra keys, breakdown and inputs as this user may see them: what the scheme marks
+    HR-only (sales pay) is left out unless the user is HR or the person themselves."""
     if not confidential or may_see_confidential(user) or is_own_result(user, person_id):
-        return extra, breakdown
+        return (extra, breakdown) if inputs is None else (extra, breakdown, inputs)
 
     def strip(node: dict) -> dict:
         terms = [strip(t) for t in node.get("terms") or [] if t.get("label") not in confidential]
         return {**node, "terms": terms}
 
-    return ({k: v for k, v in (extra or {}).items() if k not in confidential},
+    kept = ({k: v for k, v in (extra or {}).items() if k not in confidential},
             strip(breakdown) if breakdown else breakdown)
+    if inputs is None:
+        return kept
+    import copy
+
+    from core.cycles.inputs import set_value
+
+    shown = copy.deepcopy(inputs)
+    for path in confidential:
+        set_value(shown, path, None)
+    return (*kept, shown)

@@ -274,3 +274,28 @@ def test_an_empty_score_cell_keeps_a_scorecard_entered_by_items(app, hr):
     assert upload(hr, cycle_id, "code,plan_rate,form_score\nFIN,0.9,\n").status_code == 302
     saved = stored(app, units["FIN"])[0]
     assert saved["plan_rate"] == "0.9" and saved["form_items"][0]["name"] == "服务"
+
+
+def test_leaders_see_results_without_the_pay_inputs(app, client):
+    from core.models import CycleResult, Tenant as TenantModel
+
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(TenantModel.id).where(TenantModel.slug == "xiaoshou")))
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        service.transition(cycle, "open", "test")
+        for row in service.subjects(cycle):
+            if row.kind == "person":
+                service.set_inputs(row, cycle, {"ratings": {k: "85" for k in ("basic_ability", "proficiency",
+                                   "coordination", "service")}, "pay": {"base": "7654.32", "coefficient": "1.1"}},
+                                   row.inputs_version, "test")
+        service.compute(cycle, "test")
+        db_session.commit()
+        result_id = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                      .where(CycleSubject.status == "regular"))
+        cycle_id = cycle.id
+    AuthActions(client).login("xiaoshou", "manager")
+    page = text_of(client.get(f"/t/xiaoshou/cycles/{cycle_id}/results/{result_id}"))
+    assert "7654.32" not in page and "ratings" in page
+    AuthActions(client).logout("xiaoshou")
+    AuthActions(client).login("xiaoshou", "admin")
+    assert "7654.32" in text_of(client.get(f"/t/xiaoshou/cycles/{cycle_id}/results/{result_id}"))

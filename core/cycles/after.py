@@ -153,9 +153,8 @@ def _published(cycle: Cycle) -> None:
         raise AfterError(_("Appeals are handled while the results are published; this cycle is %(state)s.", state=cycle.state))
 
 
-def investigate(appeal: Appeal, note: str, actor: str, cycle: Cycle | None = None) -> Appeal:
-    if cycle is not None:
-        _published(cycle)
+def investigate(appeal: Appeal, cycle: Cycle, note: str, actor: str) -> Appeal:
+    _published(cycle)
     if appeal.state == "decided":
         raise AfterError(_("This appeal is already decided."))
     note = (note or "").strip()

@@ -16,7 +16,7 @@ from core.db import db_session
 from core.i18n import current_locale
 from core.models import CycleSubject
 from core.plugins import get_schemes
-from core.policy import (is_staff_for_inputs, may_edit_field, may_enter_inputs, may_see_confidential,
+from core.policy import (is_own_result, may_edit_field, may_enter_inputs, may_see_confidential,
                          permission_required, tenant_user)
 from core.scoring.case import Period
 from core.web import paginate_list, render_page
@@ -29,14 +29,14 @@ def get_subject(cycle, subject_id: int) -> CycleSubject:
     subject = db_session.get(CycleSubject, subject_id)
     if subject is None or subject.cycle_id != cycle.id:
         abort(404)
-    if not may_enter_inputs(current_user, subject.unit_id, subject.person_id, _has_self_fields(cycle, subject)):
+    if not (may_enter_inputs(current_user, subject.unit_id) or _own_with_self_fields(cycle, subject)):
         abort(403)
     return subject
 
 
-def _has_self_fields(cycle, subject: CycleSubject) -> bool:
-    _scheme, fields = _context(cycle, subject)
-    return any("self" in f.roles for f in fields)
+def _own_with_self_fields(cycle, subject: CycleSubject) -> bool:
+    """The person's own subject, when the scheme asks them for something there."""
+    return is_own_result(current_user, subject.person_id) and service.asks_self(cycle, subject.kind, subject.staff_class)
 
 
 def _context(cycle, subject: CycleSubject):
@@ -77,7 +77,7 @@ def index(cycle_id: int):
     """The subjects whose inputs this user may enter, with what each still needs."""
     cycle = get_cycle(cycle_id)
     rows = [s for s in service.subjects(cycle)
-            if may_enter_inputs(current_user, s.unit_id, s.person_id, s.person_id is not None and _has_self_fields(cycle, s))]
+            if may_enter_inputs(current_user, s.unit_id) or _own_with_self_fields(cycle, s)]
     missing: dict[str, int] = {}
     for line in service.problems_of(cycle):
         code = line.split(".", 1)[0]
@@ -97,7 +97,7 @@ def subject_form(cycle_id: int, subject_id: int):
     cycle = get_cycle(cycle_id)
     subject = get_subject(cycle, subject_id)
     scheme, fields = _context(cycle, subject)
-    if not is_staff_for_inputs(current_user, subject.unit_id):
+    if not may_enter_inputs(current_user, subject.unit_id):  # here only as the person assessed
         # the person assessed sees only what they enter themselves (never HR's fields, such as pay)
         fields = [f for f in fields if "self" in f.roles]
     if not may_see_confidential(current_user):

@@ -137,6 +137,12 @@ def choose_subjects(cycle: Cycle, scheme: Scheme) -> None:
 
 # ----------------------------------------------------------------------------------- the case
 
+def asks_self(cycle: Cycle, kind: str, staff_class: str | None) -> bool:
+    """Whether the scheme asks something of the person assessed themselves (a self-score)."""
+    fields = get_schemes()[cycle.scheme_id].fields_for(cycle.settings, kind, staff_class, Period.parse(cycle.period).kind)
+    return any("self" in f.roles for f in fields)
+
+
 def subjects(cycle: Cycle, eligible_only: bool = True) -> list[CycleSubject]:
     stmt = select(CycleSubject).where(CycleSubject.cycle_id == cycle.id).order_by(CycleSubject.kind.desc(), CycleSubject.code)
     if eligible_only:

@@ -150,7 +150,7 @@ def appeal_page(appeal_id: int):
             if request.form.get("action") == "investigate":
                 if not can(current_user, "appeals.investigate"):
                     abort(403)
-                after.investigate(appeal, request.form.get("investigation", ""), _actor(), cycle)
+                after.investigate(appeal, cycle, request.form.get("investigation", ""), _actor())
             else:
                 if is_own_result(current_user, subject.person_id):
                     raise AfterError(_("Nobody decides an appeal against their own result."))
