@@ -100,6 +100,17 @@ def jixiao_event_user_logged_in(tenant: "Tenant", user: "User") -> None:
 
 
 @hookspec
+def jixiao_event_cycle_created(tenant: "Tenant", cycle: Any) -> None:
+    """A cycle was created and its subjects chosen, inside the transaction that created it. A
+    scheme plugin may fill the subjects' inputs from its own records here (the units a class A
+    leader oversees, a year's monthly scores); it must use :func:`core.cycles.service.set_inputs`.
+
+    :param tenant: the cycle's tenant.
+    :param cycle: the new :class:`core.models.Cycle`, in state ``draft``.
+    """
+
+
+@hookspec
 def jixiao_event_cycle_published(tenant: "Tenant", cycle: Any) -> None:
     """A cycle's results were published, inside the transaction that published them (the core
     notifies the assessed people through this hook).
@@ -120,6 +131,18 @@ def jixiao_tpl_menu_items(tenant: "Tenant", user: "User", **kwargs: Any) -> list
 
     :param tenant: the tenant whose pages are shown.
     :param user: the logged-in user.
+    :return: a list of :class:`core.slots.MenuItem`.
+    """
+
+
+@hookspec
+def jixiao_tpl_cycle_links(tenant: "Tenant", user: "User", cycle: Any, **kwargs: Any) -> list["MenuItem"]:
+    """Links on a cycle's page to a scheme's own pages for that cycle (plan sheets, the committee
+    meeting, 360 reviews ...). Return links only for cycles of your scheme that the user may open.
+
+    :param tenant: the cycle's tenant.
+    :param user: the logged-in user.
+    :param cycle: the :class:`core.models.Cycle` whose page is shown.
     :return: a list of :class:`core.slots.MenuItem`.
     """
 

@@ -17,6 +17,9 @@ from core.schemes import Scheme
 from core.slots import MenuItem
 from core.tenant_files import load_folders
 from core.web import render_page
+from core.models import Tenant
+from core.tenancy import set_tenant
+from sqlalchemy import select
 from tests.conftest import DEMO_TENANTS, make_test_app
 
 
@@ -68,6 +71,10 @@ class ProbePlugin:
     @hookimpl
     def jixiao_tpl_menu_items(self, tenant, user):
         return [MenuItem("探针", f"/t/{tenant.slug}/probe/", "probe.index", order=50)] if tenant else []
+
+    @hookimpl
+    def jixiao_tpl_cycle_links(self, tenant, user, cycle):
+        return [MenuItem(f"探针 {cycle.period}", f"/t/{tenant.slug}/probe/{cycle.id}", "probe.cycle", order=5)]
 
     @hookimpl
     def jixiao_tpl_home_panels(self, tenant, user):
@@ -189,6 +196,21 @@ def test_jixiao_tpl_home_panels_shows_the_tenants_own_schemes(client, auth):
     auth.login("xiaoshou", "admin")
     xiaoshou = client.get("/t/xiaoshou/").get_data(as_text=True)
     assert "销售人员态度加权考评" in xiaoshou and "集团A/B/C/D等级考评" not in xiaoshou
+
+
+def test_jixiao_tpl_cycle_links_show_on_the_cycle_page(probe_app):
+    from core.cycles import service
+    from core.db import db_session
+
+    with probe_app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        cycle = service.create_cycle("corporate-grading", "2026-09", "九月", {}, "test")
+        db_session.commit()
+        cycle_id = cycle.id
+    client = probe_app.test_client()
+    login(client)
+    page = client.get(f"/t/jituan/cycles/{cycle_id}").get_data(as_text=True)
+    assert f'href="/t/jituan/probe/{cycle_id}">探针 2026-09</a>' in page
 
 
 def test_jixiao_tpl_home_panels_from_a_plugin(probe_app):

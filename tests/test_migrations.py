@@ -45,6 +45,9 @@ def test_db_upgrade_command(empty_database):
     assert result.exit_code == 0, result.output
     assert "person" in inspect(app.extensions["jixiao.engine"]).get_table_names()
     current = app.test_cli_runner().invoke(args=["db", "current"])
-    heads = ScriptDirectory.from_config(alembic_config(app)).get_heads()
-    assert current.output.split() == heads
+    script = ScriptDirectory.from_config(alembic_config(app))
+    # A plugin's branch depends on a core revision, so the database may record only the plugin's
+    # head: every head must be applied, i.e. be a current revision or one of their ancestors.
+    applied = {rev.revision for rev in script.iterate_revisions(current.output.split(), "base")}
+    assert set(script.get_heads()) <= applied
     app.extensions["jixiao.engine"].dispose()

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
 
 from core.audit import record
 from core.db import db_session
-from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person, TenantScheme
+from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person, Tenant, TenantScheme
 from core.org.service import descendants
 from core.plugins import get_schemes
 from core.schemes import Scheme
@@ -41,6 +42,11 @@ class CycleError(ValueError):
         super().__init__(message)
         self.problems = problems or []
         self.field = field
+
+
+def _hook():
+    """The plugins' hooks (cycle events)."""
+    return current_app.extensions["jixiao.plugins"].hook
 
 
 def now() -> datetime:
@@ -81,6 +87,7 @@ def create_cycle(scheme_id: str, period_text: str, name: str, selection: dict[st
     db_session.add(cycle)
     db_session.flush()
     choose_subjects(cycle, scheme)
+    _hook().jixiao_event_cycle_created(tenant=db_session.get(Tenant, cycle.tenant_id), cycle=cycle)
     record("create", cycle, after={"name": name, "scheme_id": scheme_id, "period": period.text,
                                    "selection": selection, "inputs_due": inputs_due.isoformat() if inputs_due else None})
     return cycle
@@ -253,12 +260,7 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
     if target == "open":
         _notify_opened(cycle)
     if target == "published":
-        from flask import current_app
-
-        from core.models import Tenant
-
-        tenant = db_session.get(Tenant, cycle.tenant_id)
-        current_app.extensions["jixiao.plugins"].hook.jixiao_event_cycle_published(tenant=tenant, cycle=cycle)
+        _hook().jixiao_event_cycle_published(tenant=db_session.get(Tenant, cycle.tenant_id), cycle=cycle)
     return cycle
 
 

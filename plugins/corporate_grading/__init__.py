@@ -1,6 +1,7 @@
 """Built-in scheme `corporate-grading`: A/B/C/D grading of a corporate group (schemes.md §1)."""
 from __future__ import annotations
 
+import importlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Literal
@@ -233,6 +234,58 @@ SCHEME = Scheme(
 @hookimpl
 def jixiao_load_schemes():
     return [SCHEME]
+
+
+# The scheme's pages, one package per feature (a reader finds each by its folder name). Each
+# package exports a blueprint ``bp``, ``cycle_links(cycle, user)`` and ``menu_items(tenant, user)``.
+FEATURES = ("organisation", "plans", "letters", "committee", "reviews", "approvals", "annual")
+
+
+def features() -> list:
+    return [importlib.import_module(f"{PLUGIN}.{name}") for name in FEATURES]
+
+
+@hookimpl
+def jixiao_load_blueprints():
+    return [feature.bp for feature in features()]
+
+
+@hookimpl
+def jixiao_load_migrations():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def jixiao_load_cli_commands():
+    from plugins.corporate_grading.demo.cli import corporate_cli
+
+    return [corporate_cli]
+
+
+@hookimpl
+def jixiao_tpl_menu_items(tenant, user):
+    from plugins.corporate_grading.web import scheme_enabled
+
+    if tenant is None or not scheme_enabled():
+        return []
+    return [item for feature in features() for item in feature.menu_items(tenant, user)]
+
+
+@hookimpl
+def jixiao_tpl_cycle_links(tenant, user, cycle):
+    if cycle.scheme_id != SCHEME.id:
+        return []
+    return [link for feature in features() for link in feature.cycle_links(cycle, user)]
+
+
+@hookimpl
+def jixiao_event_cycle_created(tenant, cycle):
+    """Fill what the scheme's own records already know into the new cycle's inputs."""
+    if cycle.scheme_id != SCHEME.id:
+        return
+    from plugins.corporate_grading.prefill import prefill
+
+    prefill(cycle)
 
 
 @hookimpl

@@ -1,0 +1,1 @@
+"""corporate-grading: a year of demo data for the `jituan` tenant."""
