@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from core.audit import record
 from core.db import db_session
@@ -48,7 +48,7 @@ def set_post(post: str, user_ids: list[int], actor: str) -> None:
     before = post_holders()[post]
     db_session.execute(delete(CorporatePost).where(CorporatePost.post == post))
     if wanted:
-        db_session.execute(insert(CorporatePost), [{"post": post, "user_id": u} for u in wanted])
+        db_session.add_all(CorporatePost(post=post, user_id=u) for u in wanted)  # stamped with the tenant on flush
     record("corp.post", Post(post), before={"users": before}, after={"users": wanted}, actor=actor)
 
 
@@ -98,7 +98,7 @@ def set_oversight(person_id: int, unit_ids: list[int], actor: str) -> None:
     before = oversight().get(person_id, [])
     db_session.execute(delete(Oversight).where(Oversight.person_id == person_id))
     if wanted:
-        db_session.execute(insert(Oversight), [{"person_id": person_id, "unit_id": u} for u in wanted])
+        db_session.add_all(Oversight(person_id=person_id, unit_id=u) for u in wanted)
     record("corp.oversight", person, before={"units": before}, after={"units": wanted}, actor=actor)
 
 
