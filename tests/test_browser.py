@@ -125,14 +125,14 @@ def test_fill_a_scorecard_see_autosave_and_live_total_then_publish(app, page):
         service.transition(cycle, "open", "test")
         fill_corporate_inputs(cycle)
         fin = next(s for s in service.subjects(cycle) if s.code == "FIN")
-        service.set_inputs(fin, cycle, {}, fin.inputs_version, "test")  # FIN is left for the browser
+        # FIN's scorecard is left for the browser; its plan counts come from its checked plan sheet
+        service.set_inputs(fin, cycle, {"plan": {"planned": 3, "completed": 2}}, fin.inputs_version, "test")
         db_session.commit()
         cycle_id, fin_id = cycle.id, fin.id
 
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm before publishing
     login(page)
     page.goto(f"{page.base}/t/jituan/cycles/{cycle_id}/inputs/{fin_id}")
-    page.fill("#plan_rate", "1")
     page.check("input[name=form__mode][value=items]")
     add = page.locator("button[hx-get*='item-row']")
     add.click()
@@ -152,7 +152,7 @@ def test_fill_a_scorecard_see_autosave_and_live_total_then_publish(app, page):
     expect(page.locator("#total-form")).to_contain_text("4.60", timeout=10_000)
     expect(page.locator("#save-status")).to_contain_text("已保存")
     page.reload()
-    expect(page.locator("#plan_rate")).to_have_value("1")
+    expect(page.locator("input[name='form_items-0-name']")).to_have_value("营业收入")
     expect(page.locator("input[name='form_items-1-name']")).to_have_value("服务满意度")
 
     page.goto(f"{page.base}/t/jituan/cycles/{cycle_id}")

@@ -53,41 +53,56 @@ def hr(client):
 def test_the_form_shows_the_fields_the_scheme_declares(app, hr):
     cycle_id, units, people = make_cycle(app)
     page = text_of(hr.get(url(cycle_id, units["FIN"])))
-    assert "Plan completion rate" in page and "Unit scorecard" in page and "Bonus / penalty" in page
+    assert "Unit scorecard" in page
+    # the plan completion and the bonus/penalty are entered on the scheme's own pages, with reasons
+    assert "Plan completion rate" not in page and "Bonus / penalty" not in page
     page = text_of(hr.get(url(cycle_id, people["J0001"])))  # class A: overseen units
     assert "Units overseen" in page and "Personal scorecard" in page
     hr.post("/lang", data={"locale": "zh"})
-    assert "计划完成率" in text_of(hr.get(url(cycle_id, units["FIN"])))  # the scheme's Chinese labels
+    assert "单位考评表" in text_of(hr.get(url(cycle_id, units["FIN"])))  # the scheme's Chinese labels
+
+
+def give_plan(app, subject_id):
+    """The plan counts a checked plan sheet writes (plugins/corporate_grading/plans)."""
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        row = db_session.get(CycleSubject, subject_id)
+        from core.models import Cycle
+        service.set_inputs(row, db_session.get(Cycle, row.cycle_id), {"plan": {"planned": 3, "completed": 2}},
+                           row.inputs_version, "test")
+        db_session.commit()
 
 
 def test_autosave_saves_and_answers_with_the_new_version_and_checks(app, hr):
     cycle_id, units, _people = make_cycle(app)
     fin = units["FIN"]
+    give_plan(app, fin)
     response = hr.post(url(cycle_id, fin), headers=HTMX, data={
-        "inputs_version": "0", "plan_rate": "0.8", "form__mode": "score", "form_score": "4.2", "adjust": ""})
+        "inputs_version": "1", "form__mode": "score", "form_score": "4.2", "adjust": "0.5"})
     body = text_of(response)
     assert response.status_code == 200 and "Saved." in body
-    assert 'id="inputs_version" name="inputs_version" value="1" hx-swap-oob="true"' in body
-    assert stored(app, fin) == ({"plan_rate": "0.8", "form_score": "4.2"}, 1)
+    assert 'id="inputs_version" name="inputs_version" value="2" hx-swap-oob="true"' in body
+    # the plan written by the plan sheet is kept; an adjust is not the generic form's to set
+    assert stored(app, fin) == ({"plan": {"planned": 3, "completed": 2}, "form_score": "4.2"}, 2)
     assert "Complete: the scheme accepts these inputs." in body
 
 
 def test_a_value_out_of_range_is_not_saved_and_is_named(app, hr):
     cycle_id, units, _people = make_cycle(app)
     response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={
-        "inputs_version": "0", "plan_rate": "1.5", "form__mode": "score", "form_score": "4"})
+        "inputs_version": "0", "form__mode": "score", "form_score": "5.5"})
     assert response.status_code == 422
-    assert "1.5" in text_of(response) and "[0, 1]" in text_of(response)
+    assert "5.5" in text_of(response) and "[2, 5]" in text_of(response)
     assert stored(app, units["FIN"]) == ({}, 0)
 
 
 def test_a_stale_version_is_refused(app, hr):
     cycle_id, units, _people = make_cycle(app)
-    data = {"inputs_version": "0", "plan_rate": "0.8", "form__mode": "score", "form_score": "4"}
+    data = {"inputs_version": "0", "form__mode": "score", "form_score": "4"}
     assert hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data=data).status_code == 200
-    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={**data, "plan_rate": "0.5"})
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={**data, "form_score": "3"})
     assert response.status_code == 409
-    assert stored(app, units["FIN"])[0]["plan_rate"] == "0.8"
+    assert stored(app, units["FIN"])[0]["form_score"] == "4"
 
 
 def test_scorecard_items_give_a_live_total_and_weight_checks(app, hr):
@@ -97,7 +112,7 @@ def test_scorecard_items_give_a_live_total_and_weight_checks(app, hr):
              "form_items-0-actual": "105", "form_items-0-threshold": "90", "form_items-0-target": "100",
              "form_items-1-name": "服务", "form_items-1-weight": "0.4", "form_items-1-kind": "qualitative",
              "form_items-1-level": "satisfied"}
-    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "plan_rate": "1", **items})
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", **items})
     body = text_of(response)
     assert response.status_code == 200
     assert re.search(r'<output id="total-form" hx-swap-oob="true">\s*<strong>4\.60</strong>', body)  # 0.6×5 + 0.4×4
@@ -105,7 +120,7 @@ def test_scorecard_items_give_a_live_total_and_weight_checks(app, hr):
     saved, _version = stored(app, units["FIN"])
     assert [i["name"] for i in saved["form_items"]] == ["营收", "服务"]
     response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX,
-                       data={"inputs_version": "1", "plan_rate": "1", **items, "form_items-1-weight": "0.3"})
+                       data={"inputs_version": "1", **items, "form_items-1-weight": "0.3"})
     assert "weights sum to 0.9" in text_of(response)
 
 
@@ -124,7 +139,7 @@ def test_a_unit_head_enters_only_their_units_fields(app, client):
     AuthActions(client).login("jituan", "fengzhiqiang")
     assert client.get(url(cycle_id, other_person)).status_code == 403
     page = text_of(client.get(url(cycle_id, own_person)))
-    assert re.search(r'<input id="adjust" name="adjust" value=""[^>]*disabled', page)  # HR's field
+    assert "个人考评表" in page and 'name="adjust"' not in page  # adjustments have their own page
     response = client.post(url(cycle_id, own_person), headers=HTMX, data={
         "inputs_version": "0", "personal__mode": "score", "personal_score": "4.1", "adjust": "0.5"})
     assert response.status_code == 200
@@ -138,7 +153,7 @@ def test_inputs_are_read_only_once_the_cycle_is_in_review(app, hr):
         from core.models import Cycle
         db_session.get(Cycle, cycle_id).state = "review"
         db_session.commit()
-    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "plan_rate": "0.8"})
+    response = hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "form__mode": "score", "form_score": "4"})
     assert response.status_code == 409
 
 
@@ -161,7 +176,7 @@ def test_an_employee_self_scores_and_sees_nothing_else(app, client):
         "inputs_version": "0", "personal__mode": "score", "personal_score": "4.2", "adjust": "1"})
     assert response.status_code == 200
     assert stored(app, mine)[0] == {"personal_score": "4.2"}
-    assert upload(client, cycle_id, "code,plan_rate\nFIN,0.5\n").status_code == 403
+    assert upload(client, cycle_id, "code,form_score\nFIN,4\n").status_code == 403
 
 
 # ------------------------------------------------------------------------------------- bulk entry
@@ -176,7 +191,8 @@ def test_the_template_lists_every_subject_and_declared_input(app, hr):
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:5] == ("code", "name", "class", "plan_rate", "form_score")
+    assert rows[0][:4] == ("code", "name", "class", "form_score")
+    assert "plan_rate" not in rows[0] and "adjust" not in rows[0]  # entered on the scheme's own pages
     assert len(rows) == 2 + len(units)
     csv_text = hr.get(f"/t/jituan/cycles/{cycle_id}/inputs/template.csv?kind=person").get_data(as_text=True)
     assert csv_text.startswith("\ufeffcode,name,class,personal_score")
@@ -192,18 +208,18 @@ def upload(client, cycle_id, text, name="inputs.csv", kind="unit"):
 
 def test_a_good_file_is_imported(app, hr):
     cycle_id, units, _people = make_cycle(app)
-    response = upload(hr, cycle_id, "code,plan_rate,form_score,adjust\nFIN,0.9,4.3,\nHR,0.75,3.8,-0.2\n")
+    response = upload(hr, cycle_id, "code,form_score\nFIN,4.3\nHR,3.8\n")
     assert response.status_code == 302
-    assert stored(app, units["FIN"]) == ({"plan_rate": "0.9", "form_score": "4.3"}, 1)
-    assert stored(app, units["HR"])[0] == {"plan_rate": "0.75", "form_score": "3.8", "adjust": "-0.2"}
+    assert stored(app, units["FIN"]) == ({"form_score": "4.3"}, 1)
+    assert stored(app, units["HR"])[0] == {"form_score": "3.8"}
 
 
 def test_a_file_with_any_problem_changes_nothing_and_names_row_and_column(app, hr):
     cycle_id, units, _people = make_cycle(app)
-    response = upload(hr, cycle_id, "code,plan_rate,form_score\nFIN,0.9,4.3\nHR,1.7,4\nNOPE,0.5,4\nFIN,0.1,2\n")
+    response = upload(hr, cycle_id, "code,form_score\nFIN,4.3\nHR,7\nNOPE,4\nFIN,2\n")
     body = text_of(response)
     assert response.status_code == 422
-    assert "Row 3, column plan_rate" in body and "1.7 is outside [0, 1]" in body
+    assert "Row 3, column form_score" in body and "7 is outside [2, 5]" in body
     assert "Row 4, column code: NOPE is not a subject of this cycle" in body
     assert "Row 5, column code: FIN already appears in row 2" in body
     assert stored(app, units["FIN"]) == ({}, 0)  # the good first row was not written either
@@ -211,7 +227,8 @@ def test_a_file_with_any_problem_changes_nothing_and_names_row_and_column(app, h
 
 @pytest.mark.parametrize("text, name, message", [
     ("code,colour\nFIN,red\n", "x.csv", "unknown column(s) colour"),
-    ("plan_rate\n0.5\n", "x.csv", "the column code is missing"),
+    ("form_score\n4\n", "x.csv", "the column code is missing"),
+    ("code,plan_rate,adjust\nFIN,0.5,0.1\n", "x.csv", "unknown column(s) plan_rate, adjust"),
     ("not a workbook", "x.xlsx", "is not an .xlsx workbook"),
     ("code\nFIN\n", "x.txt", "upload an .xlsx or .csv file"),
 ])
@@ -224,7 +241,7 @@ def test_files_that_cannot_be_read_are_refused(app, hr, text, name, message):
 def test_only_administrators_import(app, client):
     cycle_id, _units, _people = make_cycle(app)
     AuthActions(client).login("jituan", "fengzhiqiang")
-    assert upload(client, cycle_id, "code,plan_rate\nFIN,0.5\n").status_code == 403
+    assert upload(client, cycle_id, "code,form_score\nFIN,4\n").status_code == 403
 
 
 def test_overseen_units_come_in_as_comma_separated_codes(app, hr):
@@ -270,10 +287,11 @@ def test_an_empty_score_cell_keeps_a_scorecard_entered_by_items(app, hr):
     cycle_id, units, _people = make_cycle(app)
     items = {"form__mode": "items", "form_items-0-name": "服务", "form_items-0-weight": "1",
              "form_items-0-kind": "qualitative", "form_items-0-level": "satisfied"}
-    hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "0", "plan_rate": "1", **items})
-    assert upload(hr, cycle_id, "code,plan_rate,form_score\nFIN,0.9,\n").status_code == 302
+    give_plan(app, units["FIN"])
+    hr.post(url(cycle_id, units["FIN"]), headers=HTMX, data={"inputs_version": "1", **items})
+    assert upload(hr, cycle_id, "code,form_score\nFIN,\n").status_code == 302
     saved = stored(app, units["FIN"])[0]
-    assert saved["plan_rate"] == "0.9" and saved["form_items"][0]["name"] == "服务"
+    assert saved["plan"] == {"planned": 3, "completed": 2} and saved["form_items"][0]["name"] == "服务"
 
 
 def test_leaders_see_results_without_the_pay_inputs(app, client):

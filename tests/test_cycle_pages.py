@@ -195,7 +195,7 @@ def test_a_cycle_moves_through_its_states_on_the_page(app, hr):
     page = text(refused)
     assert "The cycle cannot move to review yet." in page
     problems = re.search(r'<div class="flash error problems" role="alert">(.*?)</div>', page, re.S).group(1)
-    assert problems.count("<li>") == 20 and "required but missing" in problems
+    assert problems.count("<li>") == 20 and "is required; neither was given" in problems
     assert re.search(r"… and \d+ more\.", problems)
     assert state_of(app, cycle_id) == "open"
     assert f'href="{BASE}/{cycle_id}?page=2"' in page or "Page 1 of 1" in page  # the table's links stay on the cycle page

@@ -160,6 +160,45 @@ def test_exact_arithmetic_where_floats_round_the_wrong_way():
     assert score(raw).people[0].score == Decimal("4.01")
 
 
+def test_plan_counts_give_an_exact_rate_shown_with_both_counts():
+    # 2 of 3: plan_rate = 2/3 exactly; 5 × 2/3 × 0.6 = 2; 3.9875 × 0.4 = 1.595 → 3.595 → 3.60 (C).
+    # A rate written as 0.6666 (or float arithmetic) lands below 3.595 and rounds to 3.59 (D).
+    counted = {"scheme": "corporate-grading", "period": "2026-09", "units": [
+        {"id": "U", "kind": "department", "inputs": {"plan": {"planned": 3, "completed": 2}, "form_score": "3.9875"}}]}
+    unit = score(counted).units[0]
+    assert unit.score == Decimal("3.60") and unit.grade == "C"
+    assert unit.breakdown.value == Fraction("3.595")
+    rate = unit.breakdown.find("plan_rate")
+    assert rate.value == Fraction(2, 3) and rate.weight == 5 and rate.formula == "completed ÷ planned"
+    assert [(t.label, t.input) for t in rate.terms] == [("completed", 2), ("planned", 3)]
+    assert rate.to_dict()["terms"][0]["input"] == 2  # raw whole numbers in the output
+    written = {**counted, "units": [{"id": "U", "kind": "department",
+                                     "inputs": {"plan_rate": "0.6666", "form_score": "3.9875"}}]}
+    assert score(written).units[0].score == Decimal("3.59")
+    naive = 5 * (2 / 3) * 0.6 + 3.9875 * 0.4
+    assert naive < 3.595  # floats fail
+
+
+def test_plan_counts_from_the_portal_are_read_as_text_too():
+    raw = {"scheme": "corporate-grading", "period": "2026-09", "units": [
+        {"id": "U", "kind": "department", "inputs": {"plan": {"planned": "7", "completed": "5"}, "form_score": "4"}}]}
+    assert score(raw).units[0].breakdown.find("plan_rate").value == Fraction(5, 7)
+
+
+def test_plan_rate_and_plan_are_one_or_the_other():
+    def unit(inputs):
+        return {"scheme": "corporate-grading", "period": "2026-09",
+                "units": [{"id": "U", "kind": "department", "inputs": {"form_score": "4", **inputs}}]}
+
+    assert problems(unit({})) == ["U.inputs: plan_rate or plan is required; neither was given"]
+    assert problems(unit({"plan_rate": "0.5", "plan": {"planned": 2, "completed": 1}})) == [
+        "U.inputs: plan_rate and plan are both given; give one of them"]
+    assert problems(unit({"plan": {"planned": 0, "completed": 0}})) == [
+        "U.inputs.plan.planned: 0 is below 1; a plan sheet has at least one item"]
+    assert problems(unit({"plan": {"planned": 2, "completed": 3}})) == [
+        "U.inputs.plan.completed: 3 is outside [0, 2] (completed items of the 2 planned)"]
+
+
 def test_a_mean_of_three_months_is_kept_exact():
     # (4.1 + 4.2 + 4.25)/3 = 12.55/3 → ×0.4 = 5.02/3 = 1.67333…; target 4.175 × 0.6 = 2.505
     # total 4.178333… → 4.18; the mean itself (4.18333…) never appears rounded

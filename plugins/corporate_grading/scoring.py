@@ -88,8 +88,17 @@ class QualityIn:
 
 
 @record
+class PlanIn:
+    """The unit's monthly plan sheet (月计划进度/实际进度表) as counts: planned and completed items."""
+
+    planned: Whole
+    completed: Whole
+
+
+@record
 class UnitMonthlyInputs:
-    plan_rate: Num
+    plan_rate: Num | None = None   # completed ÷ planned as one number, or
+    plan: PlanIn | None = None     # the counts themselves (exactly one of the two)
     form_score: Num | None = None
     form_items: list[ItemIn] | None = None
     adjust: Num = ZERO
@@ -204,6 +213,27 @@ def _check_card(path: str, inputs: Any, stem: str, problems: list[str]) -> None:
         _check_items(f"{path}.{stem}_items", items, problems)
 
 
+def _check_plan(path: str, inputs: UnitMonthlyInputs, problems: list[str]) -> None:
+    """The plan completion: ``plan_rate`` (0–1) XOR ``plan: {planned, completed}`` (whole numbers)."""
+    rate, plan = inputs.plan_rate, inputs.plan
+    if rate is not None and plan is not None:
+        problems.append(f"{path}: plan_rate and plan are both given; give one of them")
+    elif rate is None and plan is None:
+        problems.append(f"{path}: plan_rate or plan is required; neither was given")
+    if rate is not None:
+        outside = _outside(rate, RATE_LOW, RATE_HIGH)
+        if outside:
+            problems.append(f"{path}.plan_rate: {outside} (completed ÷ planned items)")
+    if plan is not None:
+        if plan.planned < 1:
+            problems.append(f"{path}.plan.planned: {plan.planned} is below 1; a plan sheet has at least one item")
+            if plan.completed < 0:
+                problems.append(f"{path}.plan.completed: {plan.completed} is below 0")
+        elif not 0 <= plan.completed <= plan.planned:
+            problems.append(f"{path}.plan.completed: {plan.completed} is outside [0, {plan.planned}] "
+                            f"(completed items of the {plan.planned} planned)")
+
+
 def _check_items(path: str, items: list[ItemIn], problems: list[str]) -> None:
     total = ZERO
     for i, item in enumerate(items):
@@ -298,9 +328,7 @@ def build_case(shape: CaseFile, period: Period, settings: dict[str, Any]) -> Cas
         path = f"{unit.id}.inputs"
         inputs = unit.inputs
         if monthly:
-            outside = _outside(inputs.plan_rate, RATE_LOW, RATE_HIGH)
-            if outside:
-                problems.append(f"{path}.plan_rate: {outside} (completed ÷ planned items)")
+            _check_plan(path, inputs, problems)
             _check_card(path, inputs, "form", problems)
         else:
             _check_monthly_scores(path, inputs.monthly_scores, problems)
@@ -399,6 +427,24 @@ def _mark_inputs(breakdown: Breakdown, raw: dict[str, Fraction]) -> Breakdown:
     return breakdown
 
 
+def _plan_score(formula, inputs: UnitMonthlyInputs) -> tuple[Fraction, Breakdown]:
+    """plan_score from ``plan_rate`` or from the plan sheet's counts: then plan_rate is exactly
+    completed ÷ planned (2 of 3 stays 2/3) and its node shows both counts as raw inputs."""
+    if inputs.plan is None:
+        score, breakdown = formula.explain({"plan_rate": inputs.plan_rate}, "plan_score")
+        return score, _mark_inputs(breakdown, {"plan_rate": inputs.plan_rate})
+    planned, completed = inputs.plan.planned, inputs.plan.completed
+    rate = Fraction(completed, planned)
+    node = Breakdown("plan_rate", rate, formula="completed ÷ planned",
+                     terms=[Breakdown("completed", Fraction(completed), input=completed),
+                            Breakdown("planned", Fraction(planned), input=planned)])
+    score, breakdown = formula.explain({"plan_rate": rate}, "plan_score", {"plan_rate": node})
+    for term in breakdown.terms:
+        if term.label == "plan_rate":  # the weighted rate itself: show how it is made, not the node twice
+            term.formula, term.terms = node.formula, node.terms
+    return score, breakdown
+
+
 def _review(label: str, score: Fraction, breakdown: Breakdown, review: ReviewIn | None):
     if review is None:
         return score, breakdown
@@ -441,8 +487,7 @@ def _compute_monthly(case: Case, s) -> tuple[list, list]:
     published: dict[str, Fraction] = {}
     for unit in case.units:
         inputs = unit.inputs
-        plan, plan_breakdown = plan_formula.explain({"plan_rate": inputs.plan_rate}, "plan_score")
-        _mark_inputs(plan_breakdown, {"plan_rate": inputs.plan_rate})
+        plan, plan_breakdown = _plan_score(plan_formula, inputs)
         form, form_breakdown = _card("form_score", inputs.form_score, inputs.form_items)
         score, breakdown = unit_formula.explain(
             {"plan_score": plan, "form_score": form, "adjust": inputs.adjust}, "monthly score",
