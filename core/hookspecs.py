@@ -120,6 +120,26 @@ def jixiao_event_cycle_published(tenant: "Tenant", cycle: Any) -> None:
     """
 
 
+@hookspec
+def jixiao_event_inputs_saving(tenant: "Tenant", cycle: Any, subject: Any, account: "User | None",
+                               fields: list[str], inputs: dict[str, Any]) -> None:
+    """A subject's inputs are about to be saved from the input form or the bulk import, after they
+    were checked and before anything is written, inside the transaction that writes them. Raise
+    :class:`core.cycles.service.CycleError` to refuse, with a message saying why (and who may change
+    them now): nothing is saved and the user sees the message (the form: as its save status; the
+    import: as a problem of the row, and no row is imported). A plugin may also write its own rows
+    here (they are rolled back with the save when it fails).
+
+    :param tenant: the cycle's tenant.
+    :param cycle: the :class:`core.models.Cycle`.
+    :param subject: the :class:`core.models.CycleSubject`; its ``inputs`` are still the stored ones.
+    :param account: the :class:`core.models.User` saving (``None`` outside a request).
+    :param fields: the paths of the declared fields whose values change (a scorecard field such as
+        ``personal`` covers both ``personal_score`` and ``personal_items``); may be empty.
+    :param inputs: the subject's inputs as they are about to be saved (case-file shape).
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Template slots: fill a named place in a page
 # ---------------------------------------------------------------------------------------------

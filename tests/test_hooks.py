@@ -179,6 +179,59 @@ def test_jixiao_event_user_logged_in(probe_app, probe):
     assert ("user_logged_in", "xiaoshou", "admin") in probe.events
 
 
+def test_jixiao_event_inputs_saving_sees_the_changed_fields_and_may_refuse(database_url):
+    import io
+
+    from core.cycles import service
+    from core.cycles.service import CycleError
+    from core.db import db_session
+    from core.models import CycleSubject
+
+    class Gate:
+        """Refuses any change of the late arrivals; records every call."""
+
+        def __init__(self):
+            self.calls: list[tuple] = []
+
+        @hookimpl
+        def jixiao_event_inputs_saving(self, tenant, cycle, subject, account, fields, inputs):
+            self.calls.append((tenant.slug, subject.id, account.username if account else None, sorted(fields),
+                               inputs.get("ratings", {}).get("basic_ability")))
+            if "events.late" in fields:
+                raise CycleError("attendance is frozen this month")
+
+    gate = Gate()
+    app = make_test_app(database_url, PLUGINS_EXTRA=[gate])
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "xiaoshou")))
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        person = next(s for s in service.subjects(cycle) if s.kind == "person")
+        db_session.commit()
+        cycle_id, person_id, code = cycle.id, person.id, person.code
+    client = app.test_client()
+    login(client, "xiaoshou", "admin")
+    client.post("/lang", data={"locale": "en"})
+    url = f"/t/xiaoshou/cycles/{cycle_id}/inputs/{person_id}"
+    saved = client.post(url, headers={"HX-Request": "true"},
+                        data={"inputs_version": "0", "ratings__basic_ability": "90", "ratings__proficiency": "80"})
+    assert saved.status_code == 200
+    assert gate.calls == [("xiaoshou", person_id, "admin", ["ratings.basic_ability", "ratings.proficiency"], "90")]
+    refused = client.post(url, headers={"HX-Request": "true"},
+                          data={"inputs_version": "1", "ratings__basic_ability": "90", "ratings__proficiency": "80",
+                                "events__late": "2"})
+    assert refused.status_code == 409 and "attendance is frozen this month" in refused.get_data(as_text=True)
+    assert gate.calls[-1][3] == ["events.late"]
+    csv = f"code,ratings.basic_ability,events.late\n{code},70,1\n".encode()
+    imported = client.post(f"/t/xiaoshou/cycles/{cycle_id}/inputs/import", content_type="multipart/form-data",
+                           data={"kind": "person", "file": (io.BytesIO(csv), "people.csv")})
+    assert imported.status_code == 422 and "attendance is frozen this month" in imported.get_data(as_text=True)
+    assert gate.calls[-1] == ("xiaoshou", person_id, "admin", ["events.late", "ratings.basic_ability"], "70")
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "xiaoshou")))
+        assert db_session.get(CycleSubject, person_id).inputs == {"ratings": {"basic_ability": "90", "proficiency": "80"}}
+    app.extensions["jixiao.engine"].dispose()
+
+
 # --------------------------------------------------------------------------------- jixiao_tpl_*
 
 def test_jixiao_tpl_menu_items(probe_app):

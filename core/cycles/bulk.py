@@ -116,6 +116,28 @@ def read_rows(filename: str, data: bytes) -> list[list[Any]]:
     raise ImportError_([_("%(file)s: upload an .xlsx or .csv file made from the template.", file=filename)])
 
 
+def changed_fields(fields: list[InputField], before: dict, after: dict) -> list[str]:
+    """The paths of the declared fields whose values differ between two versions of the inputs."""
+    changed = []
+    for f in fields:
+        keys = (f"{f.path}_score", f"{f.path}_items") if f.kind == "scorecard" else (f.path,)
+        if any(forms.get_value(before, k) != forms.get_value(after, k) for k in keys) and f.path not in changed:
+            changed.append(f.path)
+    return changed
+
+
+def inputs_saving(cycle: Cycle, subject: CycleSubject, account: Any, fields: list[InputField], inputs: dict) -> None:
+    """Ask the plugins whether these inputs may be saved (``jixiao_event_inputs_saving``); a plugin
+    refuses by raising :class:`core.cycles.service.CycleError`."""
+    from flask import current_app
+
+    from core.models import Tenant
+
+    current_app.extensions["jixiao.plugins"].hook.jixiao_event_inputs_saving(
+        tenant=db_session.get(Tenant, cycle.tenant_id), cycle=cycle, subject=subject, account=account,
+        fields=changed_fields(fields, subject.inputs or {}, inputs), inputs=inputs)
+
+
 def _not_too_many(rows: list, filename: str) -> list:
     if len(rows) > MAX_ROWS + 2:
         raise ImportError_([_("%(file)s has %(n)s rows; at most %(max)s subjects are imported at once.",
@@ -135,8 +157,9 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def import_rows(cycle: Cycle, kind: str, rows: list[list[Any]], actor: str) -> int:
-    """Check every row, then write them all (or nothing). :return: subjects updated."""
+def import_rows(cycle: Cycle, kind: str, rows: list[list[Any]], actor: str, account: Any = None) -> int:
+    """Check every row, then write them all (or nothing); ``account`` is who imports (the plugins
+    may refuse a row, see :func:`inputs_saving`). :return: subjects updated."""
     if cycle.state not in service.EDITABLE_STATES:
         raise ImportError_([_("This cycle is %(state)s: its inputs can no longer be changed.", state=cycle.state)])
     if not rows:
@@ -202,6 +225,11 @@ def import_rows(cycle: Cycle, kind: str, rows: list[list[Any]], actor: str) -> i
             for message in messages:
                 problems.append(_("Row %(row)s, column %(col)s (%(title)s): %(message)s", row=number, col=key,
                                   title=cols[key].title if key in cols else key, message=message))
+        if not parsed.errors:
+            try:
+                inputs_saving(cycle, subject, account, fields, parsed.inputs)
+            except service.CycleError as exc:
+                problems.append(_("Row %(row)s (%(code)s): %(message)s", row=number, code=code, message=str(exc)))
         updates.append({"sid": subject.id, "old": subject.inputs_version, "inputs": parsed.inputs,
                         "new": subject.inputs_version + 1, "by": actor, "at": service.now()})
     if problems:

@@ -120,6 +120,7 @@ def subject_form(cycle_id: int, subject_id: int):
             status, message = 409, _("The form did not say which version it edits; reload the page.")
         else:
             try:
+                bulk.inputs_saving(cycle, subject, tenant_user(current_user), allowed, parsed.inputs)
                 service.set_inputs(subject, cycle, parsed.inputs, int(version), f"user:{tenant_user(current_user).username}")
                 db_session.commit()
                 message = _("Saved.")
@@ -199,7 +200,7 @@ def import_file(cycle_id: int):
         else:
             try:
                 count = bulk.import_rows(cycle, kind, bulk.read_rows(upload.filename, upload.read()),
-                                         f"user:{tenant_user(current_user).username}")
+                                         f"user:{tenant_user(current_user).username}", tenant_user(current_user))
                 db_session.commit()
                 flash(_("%(n)s subject(s) updated from %(file)s.", n=count, file=upload.filename), "success")
                 return redirect(url_for("cycle_inputs.index", cycle_id=cycle.id))

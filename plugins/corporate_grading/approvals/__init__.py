@@ -1,2 +1,1 @@
-"""corporate-grading: approvals."""
-from plugins.corporate_grading.approvals.views import bp, cycle_links, menu_items  # noqa: F401
+"""corporate-grading: approval chains of the monthly personal scorecards."""
