@@ -45,6 +45,7 @@ extract-messages: $(STAMP)  ## Refresh the message catalog after changing UI tex
 demo: setup
 	$(BIN)/jixiao db upgrade
 	$(BIN)/jixiao tenant load --demo $(DEMO_TENANTS)
+	$(BIN)/jixiao corporate demo-year jituan
 	$(BIN)/jixiao platform create-admin platform --demo
 
 # PostgreSQL figures use the local server unless JIXIAO_BENCH_DATABASE_URL names another.

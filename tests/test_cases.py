@@ -107,3 +107,15 @@ def test_invalid_case_exits_2_naming_each_problem(score, path):
     assert result.exit_code == 2, result.stdout
     assert result.stdout == ""
     assert sorted(result.stderr.splitlines()) == sorted(expected)
+
+
+@pytest.mark.parametrize("path", VALID, ids=_id)
+def test_case_prints_as_a_table(path):
+    """``--format table``: one row per subject, with its flags (tuples in the results) joined."""
+    with make_test_app("sqlite://").app_context(), _cwd(path.parent):
+        result = CliRunner().invoke(score_command, ["--format", "table", path.name], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    expected = json.loads(path.with_name(path.name.replace(".yaml", ".expected.json")).read_text())
+    for subject in expected.get("units", []) + expected.get("people", []):
+        row = next(line for line in result.output.splitlines() if f" {subject['id']} " in f" {line} ")
+        assert all(flag in row for flag in subject.get("flags", [])), (row, subject.get("flags"))

@@ -379,6 +379,7 @@ def test_hr_sets_up_the_meeting_and_members_vote_on_the_pages(app, client, auth)
     auth.login("jituan", "hr")
     page = client.get(base).get_data(as_text=True)
     assert 'name="meeting_date"' in page and "2026-10-03" in page
+    client.post("/lang", data={"locale": "en"})  # the message asserted is the English one
     bad = client.post(base, data={"meeting_date": "3 Oct"})
     assert bad.status_code == 422 and "is not a date" in bad.get_data(as_text=True)
     assert client.post(base, data={"meeting_date": "2026-10-03"}).status_code == 302

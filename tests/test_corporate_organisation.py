@@ -55,7 +55,7 @@ def test_bad_changes_are_refused_with_a_reason(app, change, message):
             change(db)
 
 
-def test_a_new_monthly_cycle_takes_the_overseen_units(app):
+def test_jixiao_event_cycle_created_fills_a_new_monthly_cycle_with_the_overseen_units(app):
     with tenant(app) as db:
         leader, = ids(db, Person, Person.number, "J0004")
         service.set_oversight(leader, ids(db, OrgUnit, OrgUnit.code, "FIN", "HR"), "test")

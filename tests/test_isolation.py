@@ -13,10 +13,13 @@ from sqlalchemy import select
 
 from core.models import Appeal, Cycle, CycleResult, CycleSubject, OrgUnit, Person, Tenant
 from core.tenancy import set_tenant
+from plugins.corporate_grading.letters.models import LetterGoal, ResponsibilityLetter
+from plugins.corporate_grading.plans.models import PlanItem, PlanSheet
 
 # URL argument name -> model whose id fills it
 OTHER_TENANT_OBJECTS = {"unit_id": OrgUnit, "person_id": Person, "cycle_id": Cycle, "subject_id": CycleSubject,
-                        "result_id": CycleResult, "appeal_id": Appeal}
+                        "result_id": CycleResult, "appeal_id": Appeal, "letter_id": ResponsibilityLetter,
+                        "goal_id": LetterGoal, "plan_item_id": PlanItem}
 # URL arguments that are not object ids -> a value that fills them
 PLAIN_ARGS = {"fmt": "xlsx"}
 # Routes under /t/<tenant> that may be used without logging in.
@@ -65,6 +68,21 @@ def published_cycle_with_an_appeal(slug: str) -> Cycle:
     return cycle
 
 
+def corporate_records() -> None:
+    """A plan item and a responsibility letter with a goal, written directly: the other demo tenants
+    do not use the corporate scheme, yet their ids must still be tried on its routes."""
+    from core.db import db_session
+
+    subject = db_session.scalar(select(CycleSubject).order_by(CycleSubject.id).limit(1))
+    sheet = PlanSheet(cycle_id=subject.cycle_id, subject_id=subject.id, state="draft")
+    letter = ResponsibilityLetter(year="2026", unit_id=db_session.scalar(select(OrgUnit.id).limit(1)), created_by="test")
+    db_session.add_all([sheet, letter])
+    db_session.flush()
+    db_session.add_all([PlanItem(sheet_id=sheet.id, title="月度预算分析"),
+                        LetterGoal(letter_id=letter.id, name="协作满意度", weight="100", kind="qualitative")])
+    db_session.flush()
+
+
 def other_tenant_ids(app, slug="xiaoshou") -> dict[str, int]:
     """The first id of each kind of object of tenant ``slug``. When the tenant has no results yet, a
     published cycle with an appeal is made first, so that cycle, subject, result and appeal routes
@@ -76,6 +94,9 @@ def other_tenant_ids(app, slug="xiaoshou") -> dict[str, int]:
         set_tenant(db_session, tenant.id)
         if db_session.scalar(select(CycleResult.id).limit(1)) is None:
             published_cycle_with_an_appeal(slug)
+            db_session.commit()
+        if db_session.scalar(select(PlanItem.id).limit(1)) is None:
+            corporate_records()
             db_session.commit()
         ids = {arg: db_session.scalars(select(model.id).order_by(model.id)).first()
                for arg, model in OTHER_TENANT_OBJECTS.items()}

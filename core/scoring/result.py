@@ -68,7 +68,7 @@ def to_table(result: CaseResult) -> str:
         for s in subjects:
             extras = [f"{k}={v}" for k, v in s.extra.items() if not isinstance(v, (dict, list))]
             rows.append((kind, s.id, s.name or "", "—" if s.score is None else str(s.score), s.grade or "",
-                         "" if s.rank is None else str(s.rank), " ".join(s.flags + extras)))
+                         "" if s.rank is None else str(s.rank), " ".join([*s.flags, *extras])))
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [f"{result.scheme} {result.period}"]
     for r in rows:

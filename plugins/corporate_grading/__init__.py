@@ -17,6 +17,7 @@ from core.scoring.settings import Exact, FormulaText
 from core.scoring.numbers import text
 from plugins.corporate_grading.inputs import input_fields
 from plugins.corporate_grading.scoring import build_case, compute
+from plugins.corporate_grading.approvals.hooks import jixiao_event_inputs_saving  # noqa: F401 (the approval chains' lock)
 
 PLUGIN = "plugins.corporate_grading"
 
@@ -112,6 +113,54 @@ class ClassCQualityWeights(_QualityWeights):
     peer: Exact = Field(Fraction("0.4"), description="Weight of the peers' mean rating.")
 
 
+GradeLetter = Literal["A", "B", "C", "D"]
+
+
+def _coefficient(value):
+    """A bonus coefficient: an exact decimal of 0 or more (the messages name what is allowed)."""
+    from core.scoring.numbers import NumberError, exact
+
+    try:
+        number = exact(value)
+    except NumberError:
+        raise ValueError("not a number; allowed: a decimal number of 0 or more, such as 1.2") from None
+    if number < 0:
+        raise ValueError("below 0; allowed: a decimal number of 0 or more, such as 1.2")
+    return number
+
+
+Coefficient = Annotated[Exact, BeforeValidator(_coefficient)]
+
+
+class BonusCoefficients(SchemeSettings):
+    """The bonus coefficient of each annual grade: a person's bonus = their bonus base × the
+    coefficient of their annual grade, to the cent (half up). The source names the bonus
+    distribution table but gives no numbers: A 1.5, B 1.2, C 1.0, D 0.5 are defaults."""
+
+    A: Coefficient = Field(Fraction("1.5"), description="Coefficient of annual grade A (default 1.5).")
+    B: Coefficient = Field(Fraction("1.2"), description="Coefficient of annual grade B (default 1.2).")
+    C: Coefficient = Field(Fraction("1.0"), description="Coefficient of annual grade C (default 1.0).")
+    D: Coefficient = Field(Fraction("0.5"), description="Coefficient of annual grade D (default 0.5).")
+
+
+class BestRule(SchemeSettings):
+    """Who is named best on a ranking list (units; staff of each class), monthly and annual
+    (default rule: grade A and among the top 3 of the list, ties at the last place included)."""
+
+    grade: GradeLetter = Field("A", description="Lowest grade that can be named best (default A).")
+    top: Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=1000)] = Field(
+        3, description="How many places of each list are named best, ties included (default 3).")
+
+
+class PromotionRule(SchemeSettings):
+    """Promotion candidates of an annual cycle (default rule: annual grade A and no monthly grade of
+    that year below B; the source names the output, not the rule)."""
+
+    annual_grade: GradeLetter = Field("A", description="Lowest annual grade of a candidate (default A).")
+    lowest_monthly_grade: GradeLetter = Field(
+        "B", description="Lowest monthly grade a candidate may have had that year (default B).")
+
+
 def _bounds(low: str, high: str, description: str):
     return Field(default_factory=lambda: AdjustBounds(low=low, high=high), description=description)
 
@@ -141,7 +190,9 @@ class CorporateGradingSettings(SchemeSettings):
 
     Other settings: ``letter_rules`` (warn | enforce), ``grade_bounds`` (A/B/C lower bounds, below C
     is D), the 360 rater-group weights per class, the allowed range of ``adjust`` per subject kind,
-    class and period, and the responsibility-letter guidance (goal weight range, goal counts).
+    class and period, the responsibility-letter guidance (goal weight range, goal counts), and the
+    outputs' rules: ``best_rule``, ``promotion_rule`` and ``bonus_coefficients`` (defaults: the
+    source gives no rule or number for them).
     """
 
     letter_rules: Literal["warn", "enforce"] = Field(
@@ -191,6 +242,16 @@ class CorporateGradingSettings(SchemeSettings):
         default_factory=lambda: GoalCount(low=2, high=3),
         description="Guidance: a personal letter has 2–3 development goals (checked when every goal has `goal`).")
 
+    # Outputs (annual results, schemes.md "Outputs"): rules the source leaves open, marked default.
+    best_rule: BestRule = Field(default_factory=BestRule,
+                                description="Best units and staff: grade at least A and in the top 3 of each list (default).")
+    promotion_rule: PromotionRule = Field(
+        default_factory=PromotionRule,
+        description="Promotion candidates: annual grade A and no monthly grade below B that year (default).")
+    bonus_coefficients: BonusCoefficients = Field(
+        default_factory=BonusCoefficients,
+        description="Bonus = bonus base × the coefficient of the annual grade (defaults A 1.5, B 1.2, C 1.0, D 0.5).")
+
 
 def adjust_refusal(kind: str, flags: list, extra: dict) -> str | None:
     """A unit's score feeds its staff's scores: it changes through the committee review, not alone."""
@@ -237,12 +298,13 @@ def jixiao_load_schemes():
 
 
 # The scheme's pages, one package per feature (a reader finds each by its folder name). Each
-# package exports a blueprint ``bp``, ``cycle_links(cycle, user)`` and ``menu_items(tenant, user)``.
+# package's views module has a blueprint ``bp``, ``cycle_links(cycle, user)`` and ``menu_items(tenant, user)``.
 FEATURES = ("organisation", "plans", "letters", "committee", "reviews", "approvals", "annual")
 
 
 def features() -> list:
-    return [importlib.import_module(f"{PLUGIN}.{name}") for name in FEATURES]
+    """The views modules of the features (imported on first use: they import this module back)."""
+    return [importlib.import_module(f"{PLUGIN}.{name}.views") for name in FEATURES]
 
 
 @hookimpl

@@ -1,0 +1,160 @@
+"""The demo tenant's corporate year (`jixiao corporate demo-year`): made through the scheme's own
+services, it gives every corporate page real content, and its annual ranking is exactly what
+`jixiao score` computes from the same data.
+
+The year is made once per database into a template of its own; each test gets a copy."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from core.models import Cycle, CycleResult, CycleSubject, Tenant
+from core.plugins import get_schemes
+from core.scoring.cli import score_file
+from core.tenancy import set_tenant
+from tests.conftest import BACKENDS, make_test_app, pg_create_database, pg_drop_database
+from tests.test_cycles import tenant
+
+YEAR = 2025
+
+
+@pytest.fixture(scope="session")
+def year_templates(demo_templates, tmp_path_factory):
+    """Per backend, lazily: the demo database with the corporate year made in it."""
+    made: dict[str, str] = {}
+
+    def get(backend: str) -> str:
+        if backend not in made:
+            template = demo_templates(backend)
+            if backend == "sqlite":
+                path = tmp_path_factory.mktemp("year") / "year.sqlite"
+                shutil.copyfile(template, path)
+                url, made[backend] = f"sqlite:///{path}", str(path)
+            else:
+                name = f"jixiao_year_{os.getpid()}"
+                url, made[backend] = pg_create_database(name, template=template), name
+            app = make_test_app(url)
+            result = app.test_cli_runner().invoke(args=["corporate", "demo-year", "jituan", "--year", str(YEAR),
+                                                        "--current", f"{YEAR + 1}-02"])
+            assert result.exit_code == 0, result.output
+            app.extensions["jixiao.engine"].dispose()
+        return made[backend]
+
+    yield get
+    if "postgresql" in made:
+        pg_drop_database(made["postgresql"])
+
+
+@pytest.fixture(params=BACKENDS)
+def year_app(request, tmp_path, year_templates):
+    template = year_templates(request.param)
+    if request.param == "sqlite":
+        path = tmp_path / "year.sqlite"
+        shutil.copyfile(template, path)
+        app = make_test_app(f"sqlite:///{path}")
+        yield app
+    else:
+        name = f"jixiao_y_{os.getpid()}_{abs(hash(request.node.name)) % 10**8}"
+        app = make_test_app(pg_create_database(name, template=template))
+        yield app
+        app.extensions["jixiao.engine"].dispose()
+        pg_drop_database(name)
+    app.extensions["jixiao.engine"].dispose()
+
+
+def stored_results(db, cycle):
+    return {(s.kind, s.code): (r.score, r.grade, r.rank)
+            for r, s in db.execute(select(CycleResult, CycleSubject)
+                                   .join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                   .where(CycleResult.cycle_id == cycle.id)).all()}
+
+
+def scored_by_the_command(tmp_path, cycle):
+    from core.cycles import service
+
+    path = tmp_path / f"{cycle.period}.json"
+    path.write_text(json.dumps(service.case_of(cycle), ensure_ascii=False))
+    result = score_file(str(path), get_schemes())
+    return {(kind, s.id): (s.score, s.grade, s.rank)
+            for kind, section in (("unit", result.units), ("person", result.people)) for s in section}
+
+
+def test_the_annual_ranking_equals_jixiao_score_on_the_same_data(year_app, tmp_path):
+    with tenant(year_app) as db:
+        annual = db.scalar(select(Cycle).where(Cycle.period == str(YEAR)))
+        assert annual.state == "published"
+        stored = stored_results(db, annual)
+        assert stored == scored_by_the_command(tmp_path, annual)
+        assert len([k for k in stored if k[0] == "person"]) == 60 and len([k for k in stored if k[0] == "unit"]) == 17
+        # the annual inputs are what the year made: twelve monthly scores, the scored letter, the 360 ratings
+        subject = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == annual.id, CycleSubject.code == "J0043"))
+        monthly = [db.scalar(select(CycleResult.score).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                             .join(Cycle, Cycle.id == CycleResult.cycle_id)
+                             .where(Cycle.period == f"{YEAR}-{m:02d}", CycleSubject.code == "J0043")) for m in range(1, 13)]
+        from decimal import Decimal
+        assert [Decimal(s) for s in subject.inputs["monthly_scores"]] == monthly
+        assert len(subject.inputs["target_items"]) == 7 and subject.inputs["quality"]
+
+
+def test_every_month_of_the_year_is_published_as_jixiao_score_computes_it(year_app, tmp_path):
+    with tenant(year_app) as db:
+        months = list(db.scalars(select(Cycle).where(Cycle.period.like(f"{YEAR}-%")).order_by(Cycle.period)))
+        assert [c.state for c in months] == ["closed"] * 11 + ["published"]
+        for cycle in months:
+            assert stored_results(db, cycle) == scored_by_the_command(tmp_path, cycle), cycle.period
+        # the next year is under way: January published, February open
+        assert [c.state for c in db.scalars(select(Cycle).where(Cycle.period.like(f"{YEAR + 1}-%"))
+                                            .order_by(Cycle.period))] == ["published", "open"]
+
+
+def test_the_year_has_its_records(year_app):
+    from plugins.corporate_grading.committee.models import CommitteeMeeting, CommitteeVote
+    from plugins.corporate_grading.letters.models import ResponsibilityLetter
+    from plugins.corporate_grading.plans.models import PlanItem
+    from plugins.corporate_grading.reviews.models import ReviewAssignment
+    from plugins.corporate_grading.approvals.models import CorporateApproval
+
+    with tenant(year_app) as db:
+        count = lambda model, *where: db.scalar(select(func.count()).select_from(model).where(*where))  # noqa: E731
+        assert count(ResponsibilityLetter, ResponsibilityLetter.year == str(YEAR), ResponsibilityLetter.state == "scored") == 77
+        assert count(CommitteeMeeting) == 13 and count(CommitteeVote) >= 13 * 4
+        assert count(PlanItem) >= 13 * 17 * 4
+        assert count(ReviewAssignment, ReviewAssignment.answered_at.is_not(None)) > 60 * 3
+        assert count(CorporateApproval, CorporateApproval.state == "approved") == 13 * 60
+
+
+def test_the_corporate_pages_show_the_year(year_app):
+    """Every corporate page of a cycle (annual, a closed month, the open month) opens for HR and
+    shows the year's units or people; the pages without a cycle show them too."""
+    from flask import url_for
+
+    from core.models import OrgUnit, Person
+    from tests.test_isolation import tenant_rules
+
+    client = year_app.test_client()
+    assert client.post("/t/jituan/login", data={"username": "hr", "password": "jixiao-demo"}).status_code == 302
+    with tenant(year_app) as db:
+        cycles = {c.period: c.id for c in db.scalars(select(Cycle))}
+        names = set(db.scalars(select(OrgUnit.name))) | set(db.scalars(select(Person.name)))
+    opened = []
+    for rule in tenant_rules(year_app):
+        if not rule.endpoint.startswith("corporate_") or "GET" not in rule.methods or rule.arguments - {"tenant", "cycle_id"}:
+            continue
+        periods = ("2025", "2025-06", "2026-02") if "cycle_id" in rule.arguments else (None,)
+        for period in periods:
+            with year_app.test_request_context():
+                url = url_for(rule.endpoint, tenant="jituan", **({"cycle_id": cycles[period]} if period else {}))
+            response = client.get(url + ("?year=2025" if "letters" in rule.endpoint else ""))
+            # 404: a page of the other period kind (plan sheets of an annual cycle ...)
+            assert response.status_code in (200, 404), f"{url}: {response.status_code}"
+            if response.status_code == 200 and response.mimetype == "text/html":  # not the .xlsx downloads
+                body = response.get_data(as_text=True)
+                assert any(name in body for name in names), f"{url} shows none of the year's units or people"
+                opened.append(rule.endpoint)
+    assert {"corporate_plans.index", "corporate_letters.index", "corporate_committee.meeting", "corporate_reviews.manage",
+            "corporate_approvals.cycle_index", "corporate_annual.rankings", "corporate_plans.adjustments", "corporate_committee.minutes", "corporate_annual.bonus",
+            "corporate_organisation.index"} <= set(opened), sorted(set(opened))
