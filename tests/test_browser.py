@@ -167,3 +167,37 @@ def test_fill_a_scorecard_see_autosave_and_live_total_then_publish(app, page):
     expect(page.locator("svg")).to_have_count(1)  # the grade distribution
     assert "FIN" in page.locator("table").first.inner_text()
     assert page.problems == [], page.problems
+
+
+def test_a_responsibility_letter_is_written_goal_by_goal_with_its_checks(app, page):
+    """HR writes a unit's letter in the browser: each goal is added in place, the weight total
+    follows, a 31% goal is flagged against the 5–30% guidance, and signing waits for 100%."""
+    from sqlalchemy import select
+
+    from core.db import db_session
+    from core.models import OrgUnit, Tenant
+    from core.tenancy import set_tenant
+    from plugins.corporate_grading.letters.models import ResponsibilityLetter
+
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "jituan")))
+        fin = db_session.scalar(select(OrgUnit.id).where(OrgUnit.code == "FIN"))
+        letter = ResponsibilityLetter(year="2026", unit_id=fin, created_by="test")
+        db_session.add(letter)
+        db_session.commit()
+        letter_id = letter.id
+
+    login(page)
+    page.goto(f"{page.base}/t/jituan/corporate/letters/{letter_id}")
+    page.evaluate("window.__marker = 'same page'")
+    for name, weight in (("营业收入完成率", "31"), ("成本费用控制率", "30"), ("安全质量事故", "20")):
+        page.fill("#new-name", name)
+        page.fill("#new-weight", weight)
+        page.select_option("#new-kind", "qualitative")
+        page.locator("form[hx-post$='/goals'] button[type=submit]").click()
+        expect(page.locator("#goals-table")).to_contain_text(name)
+    expect(page.locator("#weight-total")).to_have_text("81%")
+    expect(page.locator("#goals-table")).to_contain_text("31")
+    assert "30%" in page.locator("#goals-table tbody tr").first.inner_text()  # the guidance named on the 31% goal
+    assert page.evaluate("window.__marker") == "same page"  # every step was an htmx swap, no reload
+    assert page.problems == [], page.problems
