@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date
+import calendar
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -68,7 +69,7 @@ def build(year: int, current: str | None = None, seed: int | None = None, actor:
     users = {u.username: u for u in db_session.scalars(select(User))}
     made.letters = _letters(str(year), rng, users, actor, score=True)
     for month in range(1, 13):
-        made.cycles.append(_month(year, month, rng, users, actor, finish=True, close=month < 12))
+        made.cycles.append(_month(year, month, rng, users, actor, finish=True, close=True))
     made.cycles.append(_annual(year, rng, users, actor))
     if current:
         next_year, last = int(current[:4]), int(current[5:7])
@@ -127,6 +128,38 @@ def _accounts_of_person() -> dict[int, User]:
     return {u.person_id: u for u in db_session.scalars(select(User).where(User.person_id.is_not(None)))}
 
 
+# ----------------------------------------------------------------------------------- dates
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+
+
+def _read_notifications() -> None:
+    """A finished month's notices were read long ago; only the current month's stay unread."""
+    from sqlalchemy import update
+
+    from core.models import Notification
+
+    db_session.execute(update(Notification).where(Notification.read_at.is_(None))
+                       .values(read_at=datetime.now(timezone.utc)).execution_options(synchronize_session=False))
+
+
+def _month_end(period: str) -> date:
+    year, month = int(period[:4]), int(period[5:7])
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _backdate(cycle: Cycle, year: int, month: int) -> None:
+    """A month's steps on the days the source's calendar puts them: the committee on the 3rd of the
+    next month, results on the 4th, closed on the 20th (the records were made just now)."""
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    cycle.review_at = _at(following.replace(day=3), 9)
+    cycle.computed_at = _at(following.replace(day=3), 11)
+    cycle.published_at = _at(following.replace(day=4), 10)
+    if cycle.state == "closed":
+        cycle.closed_at = _at(following.replace(day=20), 10)
+
+
 # ----------------------------------------------------------------------------------- letters
 
 def _letters(year: str, rng: random.Random, users: dict[str, User], actor: str, score: bool) -> int:
@@ -148,6 +181,7 @@ def _letters(year: str, rng: random.Random, users: dict[str, User], actor: str, 
                 signer = next((u for u in everyone if policy.may_sign_letter(u, letter, side)), None)
                 if signer is not None:
                     letters.sign(letter, side, signer, letter.version, f"user:{signer.username}")
+                    setattr(letter, f"{side}_signed_at", _at(date(int(year), 1, 15), 10))  # signed in January
                     db_session.flush()
         if score and letter.signed:
             form = {}
@@ -208,6 +242,7 @@ def _month(year: int, month: int, rng: random.Random, users: dict[str, User], ac
     cycle = cycles.create_cycle(SCHEME_ID, period, f"{year}年{month}月考评", {}, actor,
                                 inputs_due=date(year + (month == 12), month % 12 + 1, 4))
     cycles.transition(cycle, "open", actor)
+    cycle.opened_at = _at(date(year, month, 1), 9)
     subjects = cycles.subjects(cycle)
     _plans(cycle, subjects, rng, actor, judge=finish)
     _unit_forms(cycle, subjects, rng, actor)
@@ -221,6 +256,8 @@ def _month(year: int, month: int, rng: random.Random, users: dict[str, User], ac
     cycles.transition(cycle, "published", actor)
     if close:
         cycles.transition(cycle, "closed", actor)
+    _backdate(cycle, year, month)
+    _read_notifications()
     db_session.flush()
     return period
 
@@ -233,6 +270,7 @@ def _plans(cycle: Cycle, subjects: list[CycleSubject], rng: random.Random, actor
             plans.add_item(cycle, subject, {"title": title, "standard": "按期完成并提交成果", "owner": "部门负责人"}, actor)
         sheet = plans.sheet_of(subject)
         plans.submit(cycle, sheet, sheet.version, actor)
+        sheet.submitted_at = _at(plans.deadlines(cycle)[0] - timedelta(days=rng.randint(0, 3)), 17)
         if not judge:
             continue
         for item in plans.items_of(sheet):
@@ -242,6 +280,7 @@ def _plans(cycle: Cycle, subjects: list[CycleSubject], rng: random.Random, actor
                                                   "version": str(item.version)}, actor)
         db_session.refresh(subject)
         plans.check(cycle, subject, sheet, sheet.version, actor)
+        sheet.checked_at = _at(_month_end(cycle.period), 16)
     db_session.flush()
 
 
@@ -304,10 +343,12 @@ def _committee(cycle: Cycle, rng: random.Random, users: dict[str, User], actor: 
     meeting = committee.create_meeting(cycle, committee.default_date(cycle), actor)
     members = committee.members(meeting)
     committee.set_attendance(meeting, {m.id for m in members}, meeting.version, actor)
-    entry = rng.choice(committee.agenda(meeting))
-    item = entry.item
+    agenda = committee.agenda(meeting)
+    for entry in agenda:  # every unit reports; one of them is put to the vote
+        committee.save_notes(entry.item, "本月重点工作按计划推进，汇报完毕。", "委员们肯定了该单位的工作。", True,
+                             entry.item.version, actor)
+    item = rng.choice(agenda).item
     subject = db_session.get(CycleSubject, item.subject_id)
-    committee.save_notes(item, "本月重点工作按计划推进，汇报完毕。", "委员们肯定了该单位的工作。", True, item.version, actor)
     committee.propose(item, cycle, rng.choice(["4.2", "4.5", "3.9"]), "考评小组讨论认为该单位本月贡献突出", item.version, actor)
     in_favour = rng.randint(len(members) // 2, len(members))
     by_id = {u.id: u for u in users.values()}
@@ -344,5 +385,7 @@ def _annual(year: int, rng: random.Random, users: dict[str, User], actor: str) -
     cycles.compute(cycle, actor)
     cycles.transition(cycle, "review", actor)
     cycles.transition(cycle, "published", actor)
+    cycle.opened_at, cycle.review_at = _at(date(year, 12, 1), 9), _at(date(year + 1, 1, 8), 9)
+    cycle.computed_at, cycle.published_at = _at(date(year + 1, 1, 8), 10), _at(date(year + 1, 1, 10), 10)
     db_session.flush()
     return str(year)
