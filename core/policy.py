@@ -173,19 +173,26 @@ def may_see_confidential(user: Any) -> bool:
     return account is not None and "tenant_admin" in account.roles
 
 
-def redact(user: Any, confidential: tuple[str, ...], person_id: int | None, extra: dict, breakdown: dict | None,
+def redact(user: Any, scheme: Any, person_id: int | None, extra: dict, breakdown: dict | None,
            inputs: dict | None = None):
-    """A result's extra keys, breakdown and inputs as this user may see them: what the scheme marks
-    HR-only (sales pay) is left out unless the user is HR or the person themselves."""
-    if not confidential or may_see_confidential(user) or is_own_result(user, person_id):
+    """A result's extra keys, breakdown and inputs as this user may see them. HR sees everything.
+    What the scheme marks confidential (sales pay) is left out for everyone but HR and the person;
+    individual raters' answers (the terms under the scheme's ``rater_groups`` nodes, and the
+    ``rater_answers`` inputs) for everyone but HR, the person rated included."""
+    if may_see_confidential(user):
+        return (extra, breakdown) if inputs is None else (extra, breakdown, inputs)
+    own = is_own_result(user, person_id)
+    hidden = () if own else tuple(scheme.confidential)
+    groups = set(scheme.rater_groups)
+    if not hidden and not groups and not scheme.rater_answers:
         return (extra, breakdown) if inputs is None else (extra, breakdown, inputs)
 
     def strip(node: dict) -> dict:
-        terms = [strip(t) for t in node.get("terms") or [] if t.get("label") not in confidential]
-        return {**node, "terms": terms}
+        if node.get("label") in groups:
+            return {**node, "terms": []}
+        return {**node, "terms": [strip(t) for t in node.get("terms") or [] if t.get("label") not in hidden]}
 
-    kept = ({k: v for k, v in (extra or {}).items() if k not in confidential},
-            strip(breakdown) if breakdown else breakdown)
+    kept = ({k: v for k, v in (extra or {}).items() if k not in hidden}, strip(breakdown) if breakdown else breakdown)
     if inputs is None:
         return kept
     import copy
@@ -193,6 +200,6 @@ def redact(user: Any, confidential: tuple[str, ...], person_id: int | None, extr
     from core.cycles.inputs import set_value
 
     shown = copy.deepcopy(inputs)
-    for path in confidential:
+    for path in (*hidden, *scheme.rater_answers):
         set_value(shown, path, None)
     return (*kept, shown)

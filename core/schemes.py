@@ -101,8 +101,13 @@ class Scheme:
     # adjust_refusal(subject kind, flags, extra) -> why an appeal may not simply change this score
     # (values derived from it, such as pay or other subjects' scores, would go stale), or None.
     adjust_refusal: Callable[[str, list, dict], str | None] | None = None
-    # Input fields and result keys only HR sees (sales pay).
+    # Input fields and result keys only HR and the person see (sales pay).
     confidential: tuple[str, ...] = ()
+    # Individual raters' answers, which HR alone sees (not even the person rated): the inputs that
+    # hold them, and the breakdown nodes (rater groups) whose terms are single answers; the group
+    # values themselves stay visible (corporate 360 reviews).
+    rater_answers: tuple[str, ...] = ()
+    rater_groups: tuple[str, ...] = ()
 
     def fields_for(self, settings: dict[str, Any], subject_kind: str, staff_class: str | None,
                    period_kind: str) -> list[InputField]:

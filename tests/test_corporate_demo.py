@@ -158,3 +158,78 @@ def test_the_corporate_pages_show_the_year(year_app):
     assert {"corporate_plans.index", "corporate_letters.index", "corporate_committee.meeting", "corporate_reviews.manage",
             "corporate_approvals.cycle_index", "corporate_annual.rankings", "corporate_plans.adjustments", "corporate_committee.minutes", "corporate_annual.bonus",
             "corporate_organisation.index"} <= set(opened), sorted(set(opened))
+
+
+def test_who_rated_what_in_the_360_reviews_is_hrs_alone(year_app):
+    """The person rated, their unit head and leaders see each rater group's value, never the single
+    ratings (a group of one would name its rater's answer); HR sees every rating."""
+    from core.models import User
+    from core.policy import redact
+
+    with tenant(year_app) as db:
+        annual = db.scalar(select(Cycle).where(Cycle.period == str(YEAR)))
+        result, subject = db.execute(select(CycleResult, CycleSubject).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                                     .where(CycleResult.cycle_id == annual.id, CycleSubject.code == "J0043")).one()
+        scheme = get_schemes()["corporate-grading"]
+
+        def labels(node):
+            yield node["label"]
+            for term in node.get("terms") or []:
+                yield from labels(term)
+
+        from flask import g
+        for username, sees_ratings in (("hr", True), ("employee", False), ("president", False)):
+            g.pop("tenant", None)
+            g.tenant = db.get(Tenant, annual.tenant_id)
+            account = db.scalar(select(User).where(User.username == username))
+            _extra, breakdown, inputs = redact(account, scheme, subject.person_id, result.extra, result.breakdown,
+                                               subject.inputs)
+            found = list(labels(breakdown))
+            assert ("superior" in found) and ("peer" in found)  # the group values are always there
+            assert any("rater" in label for label in found) is sees_ratings, username
+            assert (inputs.get("quality") is not None) is sees_ratings, username
+
+
+def test_hr_does_not_act_on_their_own_records(year_app):
+    """HR (吴静怡, J0010) manages everyone's letters, raters and bonus bases but her own."""
+    from plugins.corporate_grading.letters.models import ResponsibilityLetter
+    from core.models import Person
+
+    with tenant(year_app) as db:
+        annual = db.scalar(select(Cycle).where(Cycle.period == str(YEAR)))
+        own = db.scalar(select(Person).where(Person.number == "J0010"))
+        other = db.scalar(select(Person).where(Person.number == "J0043"))
+        subjects = {s.person_id: s.id for s in db.scalars(select(CycleSubject).where(CycleSubject.cycle_id == annual.id))}
+        letter = db.scalar(select(ResponsibilityLetter).where(ResponsibilityLetter.year == str(YEAR + 1),
+                                                             ResponsibilityLetter.person_id == own.id))
+        cycle_id, own_id, other_id, letter_id = annual.id, own.id, other.id, letter.id
+    client = year_app.test_client()
+    client.post("/t/jituan/login", data={"username": "hr", "password": "jixiao-demo"})
+    base = f"/t/jituan/corporate/reviews/cycles/{cycle_id}/subjects"
+    assert client.get(f"{base}/{subjects[other_id]}").status_code == 200
+    assert client.get(f"{base}/{subjects[own_id]}").status_code == 403  # who rated her
+    bonus = f"/t/jituan/corporate/annual/{cycle_id}/bonus"
+    assert client.post(f"{bonus}/{own_id}", data={"base": "999999"}).status_code == 403
+    reopen = client.post(f"/t/jituan/corporate/letters/{letter_id}/reopen", data={"reason": "我想改目标"})
+    assert reopen.status_code == 403
+
+
+def test_a_letter_is_final_once_its_annual_cycle_is_published(year_app):
+    from plugins.corporate_grading.letters import service as letters
+    from plugins.corporate_grading.letters.models import ResponsibilityLetter
+
+    with tenant(year_app) as db:
+        last_year = db.scalar(select(ResponsibilityLetter).where(ResponsibilityLetter.year == str(YEAR))
+                              .order_by(ResponsibilityLetter.id).limit(1))
+        goal = letters.goals_of(last_year)[0]
+        key = f"actual-{goal.id}" if goal.kind == "quantitative" else f"level-{goal.id}"
+        for change in (lambda: letters.set_scores(last_year, {key: "satisfied"}, last_year.version, "test"),
+                       lambda: letters.reopen(last_year, "目标调整", last_year.version, "test")):
+            with pytest.raises(letters.LetterError, match="annual cycle of 2025 is past its inputs"):
+                change()
+        # this year's letters are signed and still open to change: reopening clears their year-end values
+        this_year = db.scalar(select(ResponsibilityLetter).where(ResponsibilityLetter.year == str(YEAR + 1),
+                                                                ResponsibilityLetter.state == "signed")
+                              .order_by(ResponsibilityLetter.id).limit(1))
+        letters.reopen(this_year, "目标调整", this_year.version, "test")
+        assert this_year.state == "draft" and all(g.actual is None and g.level is None for g in letters.goals_of(this_year))

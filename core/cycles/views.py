@@ -347,7 +347,7 @@ def result(cycle_id: int, result_id: int):
     result = get_result(cycle, result_id)
     subject = db_session.get(CycleSubject, result.subject_id)
     unit = db_session.get(OrgUnit, subject.unit_id) if subject and subject.unit_id else None
-    extra, breakdown, inputs = redact(current_user, get_schemes()[cycle.scheme_id].confidential, subject.person_id,
+    extra, breakdown, inputs = redact(current_user, get_schemes()[cycle.scheme_id], subject.person_id,
                                       result.extra, result.breakdown, subject.inputs or {})
     return _no_store(make_response(render_page(
         "cycles/result.html", cycle=cycle, result=result, subject=subject, unit=unit, extra=extra, breakdown=breakdown,

@@ -68,7 +68,7 @@ def result(result_id: int):
     result, subject, cycle = get_result(result_id)
     ack = db_session.scalar(select(Acknowledgement).where(Acknowledgement.result_id == result.id))
     appeals = list(db_session.scalars(select(Appeal).where(Appeal.result_id == result.id).order_by(Appeal.id)))
-    extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id].confidential, subject.person_id,
+    extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id], subject.person_id,
                               result.extra, result.breakdown)
     return render_page("results/result.html", result=result, subject=subject, cycle=cycle, ack=ack, appeals=appeals,
                        extra=extra, breakdown=breakdown,
@@ -165,7 +165,7 @@ def appeal_page(appeal_id: int):
         except StaleDataError:
             db_session.rollback()
             flash(_("Someone else changed this appeal at the same moment; reload and check."), "error")
-    _extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id].confidential, subject.person_id,
+    _extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id], subject.person_id,
                                result.extra, result.breakdown)
     return render_page("results/appeal.html", appeal=appeal, result=result, subject=subject, cycle=cycle,
                        breakdown=breakdown,

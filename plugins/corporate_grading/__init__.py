@@ -289,6 +289,9 @@ SCHEME = Scheme(
     appeal_days=3,  # 3 working days after the result is communicated (source 002)
     adjust_refusal=adjust_refusal,
     compute=compute,
+    # who rated what in the 360 reviews is HR's alone; the group means stay in the breakdown
+    rater_answers=("quality",),
+    rater_groups=("president", "peer", "unit_head", "leader", "subordinate", "superior"),
 )
 
 

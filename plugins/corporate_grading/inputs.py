@@ -28,5 +28,5 @@ def input_fields(settings: dict[str, Any]) -> list[InputField]:
                    required=True, role="tenant_admin", help_zh="A类人员按分管单位的月度得分平均计入",
                    help_en="Class A staff are scored on the mean of these units' monthly scores", group_zh="分管", group_en="Oversight"),
         InputField("target", "个人年度目标责任书", "Personal responsibility letter", "scorecard", "person", periods=("year",),
-                   minimum="2", maximum="5", required=True, role="unit_head", group_zh="目标责任书", group_en="Letter"),
+                   minimum="2", maximum="5", required=True, role="tenant_admin", group_zh="目标责任书", group_en="Letter"),
     ]

@@ -83,8 +83,11 @@ def may_adjust(user: User | None) -> bool:
 # side or HR scores the goals (never the assessed party). Everyone sees the letters they are party
 # to (their own, their headed units' and their staff's, the ones they sign); HR and leaders see all.
 
-def may_manage_letters(user: User | None) -> bool:
-    """HR drafts the letters of the year, edits their goals and reopens signed letters."""
+def may_manage_letters(user: User | None, letter=None) -> bool:
+    """HR drafts the letters of the year, edits their goals and reopens signed letters, except
+    their own personal letter (nobody sets their own targets)."""
+    if letter is not None and user is not None and letter.person_id is not None and letter.person_id == user.person_id:
+        return False
     return is_hr(user)
 
 
@@ -302,6 +305,11 @@ def may_see_review_answers(user: User | None) -> bool:
     return is_hr(user)
 
 
+def may_manage_ratee(user: User | None, subject) -> bool:
+    """HR manages a ratee's raters and sees their answers, but never their own (who rated them)."""
+    return may_manage_reviews(user) and not (user.person_id is not None and user.person_id == subject.person_id)
+
+
 def is_rater(user: User | None, rater_person_id: int) -> bool:
     """A rater opens and answers only their own assignments (the account's person is the rater)."""
     return user is not None and user.person_id is not None and user.person_id == rater_person_id
@@ -383,3 +391,8 @@ def may_see_rankings(user: User | None) -> bool:
 def may_see_bonus(user: User | None) -> bool:
     """The bonus distribution table and the bonus bases are confidential like pay: HR only."""
     return may_see_confidential(user)
+
+
+def may_set_bonus_base(user: User | None, person_id: int) -> bool:
+    """HR sets the bonus bases, but not their own."""
+    return may_see_bonus(user) and not (user.person_id is not None and user.person_id == person_id)

@@ -419,7 +419,7 @@ def bonus_table(cycle: Cycle) -> BonusTable:
 IMPORT_COLUMNS = ("number", "name", "class", "grade", "bonus_base")
 
 
-def import_bases(cycle: Cycle, rows: list[list[Any]], actor: str) -> int:
+def import_bases(cycle: Cycle, rows: list[list[Any]], actor: str, own_person_id: int | None = None) -> int:
     """Bonus bases from an uploaded sheet: a header row naming the columns (``number`` and
     ``bonus_base`` required; ``name``, ``class``, ``grade`` ignored), one row per person. Every row is
     checked first; any problem and nothing is written (each named by row and column). An empty
@@ -460,6 +460,10 @@ def import_bases(cycle: Cycle, rows: list[list[Any]], actor: str) -> int:
             continue
         seen[code] = number
         if not values.get("bonus_base"):
+            continue
+        if subject.person_id == own_person_id:
+            problems.append(_("Row %(row)s, column number: %(value)s is your own record; another HR administrator "
+                              "sets your bonus base.", row=number, value=code))
             continue
         try:
             wanted[subject.person_id] = parse_base(values["bonus_base"], _("Row %(row)s, column bonus_base", row=number))

@@ -26,7 +26,7 @@ from core.slots import MenuItem
 from core.web import paginate_list, render_page
 from plugins.corporate_grading.annual import models  # noqa: F401 - registers the tables
 from plugins.corporate_grading.annual import service
-from plugins.corporate_grading.policy import may_collect_annual, may_see_bonus, may_see_rankings
+from plugins.corporate_grading.policy import may_collect_annual, may_see_bonus, may_see_rankings, may_set_bonus_base
 from plugins.corporate_grading.web import account, actor, get_corporate_cycle, require_scheme
 
 bp = Blueprint("corporate_annual", __name__, url_prefix="/t/<tenant>/corporate")
@@ -174,6 +174,8 @@ def save_base(cycle_id: int, person_id: int):
                                                            CycleSubject.eligible.is_(True)))
     if subject is None:
         abort(404)
+    if not may_set_bonus_base(account(), person_id):
+        abort(403)  # nobody sets their own bonus base
     value = request.form.get("base", "")
     raw_version = request.form.get("version", "")
     version = int(raw_version) if raw_version.isdigit() else None
@@ -208,7 +210,7 @@ def import_bases(cycle_id: int):
     if upload is None or not upload.filename:
         return _bonus_page(cycle, status=422, problems=[_("Choose a file to upload.")])
     try:
-        count = service.import_bases(cycle, read_rows(upload.filename, upload.read()), actor())
+        count = service.import_bases(cycle, read_rows(upload.filename, upload.read()), actor(), account().person_id)
         db_session.commit()
     except ImportError_ as exc:
         db_session.rollback()
@@ -262,7 +264,7 @@ def bonus_xlsx(cycle_id: int):
     sheet = book.active
     sheet.title = _("Bonus table")[:31]
     headers = [_("Rank"), _("Number"), _("Name"), _("Unit"), _("Class"), _("Annual score"), _("Grade"),
-               _("Bonus base"), _("Coefficient"), _("Bonus")]
+               _("Bonus base"), _("Coefficient"), _("Bonus amount")]
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

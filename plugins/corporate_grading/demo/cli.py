@@ -5,6 +5,7 @@ import re
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -33,6 +34,8 @@ def demo_year(tenant_slug: str, year: int | None, current: str | None) -> None:
 
     from plugins.corporate_grading.demo.year import SCHEME_ID, build
 
+    if current_app.config["ENV_MODE"] == "production":
+        raise click.ClickException("demo-year: not allowed in production mode (it creates accounts with the demo password)")
     today = date.today()
     if year is None:
         year = today.year - 1

@@ -433,6 +433,17 @@ def sign(letter: ResponsibilityLetter, side: str, user: User, version: int | Non
                                               "weights": percent(checks.total)}, actor=actor)
 
 
+def _final(letter: ResponsibilityLetter) -> None:
+    """A letter is final once its year's annual cycle has left draft and open: its score is in results."""
+    from core.cycles.service import EDITABLE_STATES
+    from core.models import Cycle
+
+    states = set(db_session.scalars(select(Cycle.state).where(Cycle.scheme_id == SCHEME_ID, Cycle.period == letter.year)))
+    if states - set(EDITABLE_STATES):
+        raise LetterError(_("The annual cycle of %(year)s is past its inputs: this letter's score is part of its "
+                            "results and can no longer change.", year=letter.year))
+
+
 def reopen(letter: ResponsibilityLetter, reason: str, version: int | None, actor: str) -> None:
     """HR reopens a signed letter: both signatures are cleared, the goals editable again."""
     reason = (reason or "").strip()
@@ -443,8 +454,11 @@ def reopen(letter: ResponsibilityLetter, reason: str, version: int | None, actor
     if len(reason) > REASON_MAX:
         raise LetterError(_("Reason: %(count)s characters; allowed: at most %(max)s.", count=len(reason), max=REASON_MAX),
                           errors={"reason": _("Too long.")})
+    _final(letter)
     _expect(letter, version)
     before = {**_signatures(letter), "state": letter.state}
+    for goal in goals_of(letter):  # the year-end values were for the goals as signed: score again
+        goal.actual = goal.level = None
     letter.assessed_signed_by = letter.assessed_signed_at = None
     letter.superior_signed_by = letter.superior_signed_at = None
     letter.state = "draft"
@@ -458,6 +472,7 @@ def set_scores(letter: ResponsibilityLetter, form: Mapping[str, Any], version: i
     one bad value and nothing is saved. Returns the number of goals changed."""
     if not letter.signed:
         raise LetterError(_("Goals are scored once the letter is signed by both sides; this one is a draft."))
+    _final(letter)
     goals = goals_of(letter)
     errors: dict[str, str] = {}
     wanted: dict[int, str | None] = {}

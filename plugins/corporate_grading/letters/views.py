@@ -75,11 +75,11 @@ def _context(letter: ResponsibilityLetter, **extra):
     checks = service.check(letter, goals, rules)
     signer_ids = [i for i in (letter.assessed_signed_by, letter.superior_signed_by) if i is not None]
     signers = {u.id: u for u in db_session.scalars(select(User).where(User.id.in_(signer_ids)))} if signer_ids else {}
-    editable = may_manage_letters(user) and not letter.signed
+    editable = may_manage_letters(user, letter) and not letter.signed
     context = dict(
         letter=letter, goals=goals, checks=checks, live=service.live_score(goals), rules=rules,
         personal=letter.person_id is not None, subject=service.subject_name(letter), signers=signers,
-        editable=editable, may_reopen=may_manage_letters(user) and letter.signed,
+        editable=editable, may_reopen=may_manage_letters(user, letter) and letter.signed,
         sign_sides=[side for side in models.SIDES
                     if not letter.signed and getattr(letter, f"{side}_signed_by") is None
                     and may_sign_letter(user, letter, side)],
@@ -202,6 +202,13 @@ def index():
                        state_label=service.state_label, subject_name=service.subject_name, percent=service.percent)
 
 
+def _go(location: str):
+    """After a change: a redirect (htmx follows it through ``HX-Redirect``, after its confirm)."""
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": location}
+    return redirect(location)
+
+
 @bp.post("/letters/draft")
 @permission_required("tenant.home")
 def draft_all():
@@ -216,17 +223,17 @@ def draft_all():
     except LetterError as exc:
         db_session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for(".index"))
+        return _go(url_for(".index"))
     except IntegrityError:  # someone else drafted the same letters at the same moment
         db_session.rollback()
         flash(_("Letters were being created by someone else at the same time; nothing was created. Try again."), "error")
-        return redirect(url_for(".index", year=year))
+        return _go(url_for(".index", year=year))
     if units or people:
         flash(_("Draft letters created for %(year)s: %(units)s unit(s) and %(people)s person(s).", year=year,
                 units=units, people=people), "success")
     else:
         flash(_("Every unit and person already has a letter for %(year)s: nothing was created.", year=year), "success")
-    return redirect(url_for(".index", year=year))
+    return _go(url_for(".index", year=year))
 
 
 # ----------------------------------------------------------------------------------- one letter
@@ -243,7 +250,7 @@ def letter(letter_id: int):
 def add_goal(letter_id: int):
     """HR adds a goal to a draft letter."""
     letter = _load(letter_id)
-    if not may_manage_letters(account()):
+    if not may_manage_letters(account(), letter):
         abort(403)
     try:
         goal = service.add_goal(letter, request.form, _version(), actor())
@@ -258,7 +265,7 @@ def add_goal(letter_id: int):
 def edit_goal(letter_id: int, goal_id: int):
     """HR: the goal's row as a form (htmx swaps it in place of the row)."""
     letter = _load(letter_id)
-    if not may_manage_letters(account()):
+    if not may_manage_letters(account(), letter):
         abort(403)
     goal = _goal(letter, goal_id)
     if letter.signed:
@@ -275,7 +282,7 @@ def edit_goal(letter_id: int, goal_id: int):
 def save_goal(letter_id: int, goal_id: int):
     """HR saves an edited goal of a draft letter."""
     letter = _load(letter_id)
-    if not may_manage_letters(account()):
+    if not may_manage_letters(account(), letter):
         abort(403)
     goal = _goal(letter, goal_id)
     try:
@@ -291,7 +298,7 @@ def save_goal(letter_id: int, goal_id: int):
 def delete_goal(letter_id: int, goal_id: int):
     """HR deletes a goal of a draft letter (confirmed first)."""
     letter = _load(letter_id)
-    if not may_manage_letters(account()):
+    if not may_manage_letters(account(), letter):
         abort(403)
     goal = _goal(letter, goal_id)
     name = goal.name
@@ -327,7 +334,7 @@ def sign(letter_id: int):
 def reopen(letter_id: int):
     """HR reopens a signed letter with a reason: both signatures are cleared (audited)."""
     letter = _load(letter_id)
-    if not may_manage_letters(account()):
+    if not may_manage_letters(account(), letter):
         abort(403)
     try:
         service.reopen(letter, request.form.get("reason", ""), _version(), actor())

@@ -207,7 +207,8 @@ def bulk_assign(cycle: Cycle, actor: str) -> dict[str, int]:
                  source="org", version=1, created_at=stamp, updated_at=stamp)
             for (subject_id, rater), group in wanted.items() if (subject_id, rater) not in kept]
     if stale:
-        db_session.execute(delete(ReviewAssignment).where(ReviewAssignment.id.in_(stale))
+        # never an answer given meanwhile: only rows still unanswered go
+        db_session.execute(delete(ReviewAssignment).where(ReviewAssignment.id.in_(stale), ReviewAssignment.rating.is_(None))
                            .execution_options(synchronize_session=False))
     if rows:
         db_session.execute(insert(ReviewAssignment), rows)
@@ -354,8 +355,9 @@ class Progress:
 
     @property
     def empty_groups(self) -> list[str]:
-        """Groups with no raters: they drop out and the others' weights scale up."""
-        return [g for g, (_a, n) in self.groups.items() if n == 0]
+        """Groups with no answered rating (no raters, or none has answered yet): they drop out of the
+        quality score and the others' weights scale up."""
+        return [g for g, (a, _n) in self.groups.items() if a == 0]
 
     @property
     def redistributed(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.cycles.views import state_label
@@ -17,7 +18,7 @@ from core.models import Cycle, CycleSubject, OrgUnit, Person
 from core.policy import permission_required, tenant_user
 from core.slots import MenuItem
 from core.web import paginate, paginate_list, render_page
-from plugins.corporate_grading.policy import is_rater, may_manage_reviews, may_see_review_answers
+from plugins.corporate_grading.policy import is_rater, may_manage_ratee, may_manage_reviews, may_see_review_answers
 from plugins.corporate_grading.reviews import models  # noqa: F401  (registers the tables)
 from plugins.corporate_grading.reviews import service
 from plugins.corporate_grading.reviews.models import ReviewAssignment
@@ -44,6 +45,14 @@ def _ratee(cycle: Cycle, subject_id: int) -> CycleSubject:
     subject = db_session.get(CycleSubject, subject_id)
     if not service.is_ratee(cycle, subject):
         abort(404)
+    return subject
+
+
+def _managed_ratee(cycle: Cycle, subject_id: int) -> CycleSubject:
+    """A ratee whose raters the user manages: 403 for HR's own record (who rated them)."""
+    subject = _ratee(cycle, subject_id)
+    if not may_manage_ratee(account(), subject):
+        abort(403)
     return subject
 
 
@@ -110,6 +119,9 @@ def assign(cycle_id: int):
     except service.ReviewError as exc:
         db_session.rollback()
         flash(str(exc), "error")
+    except IntegrityError:  # the same assignment made at the same moment (a double click, a second tab)
+        db_session.rollback()
+        flash(_("Raters were being assigned by someone else at the same moment; reload to see them."), "error")
     return _done(url_for(".manage", cycle_id=cycle.id))
 
 
@@ -135,7 +147,7 @@ def ratee(cycle_id: int, subject_id: int):
     """One ratee's raters per group with their answers (HR only); add a rater found by name or staff
     number (``?q=``), remove an unanswered assignment."""
     cycle = _hr_cycle(cycle_id)
-    return _ratee_page(cycle, _ratee(cycle, subject_id))
+    return _ratee_page(cycle, _managed_ratee(cycle, subject_id))
 
 
 @bp.post("/reviews/cycles/<int:cycle_id>/subjects/<int:subject_id>/raters")
@@ -143,7 +155,7 @@ def ratee(cycle_id: int, subject_id: int):
 def add_rater(cycle_id: int, subject_id: int):
     """Add the chosen person as a rater of one of the ratee's groups."""
     cycle = _hr_cycle(cycle_id)
-    subject = _ratee(cycle, subject_id)
+    subject = _managed_ratee(cycle, subject_id)
     raw = request.form.get("person_id", "").strip()
     group = request.form.get("group", "")
     try:
@@ -152,6 +164,10 @@ def add_rater(cycle_id: int, subject_id: int):
     except service.ReviewError as exc:
         db_session.rollback()
         return _ratee_page(cycle, subject, exc, 422, {"group": group, "q": request.form.get("q", "")})
+    except IntegrityError:  # the same rater added at the same moment
+        db_session.rollback()
+        flash(_("This rater was added by someone else at the same moment; reload to see them."), "error")
+        return _done(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
     flash(_("%(rater)s now rates %(ratee)s (%(group)s).", rater=db_session.get(Person, assignment.rater_id).name,
             ratee=subject.name, group=service.group_label(group)), "success")
     return _done(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
@@ -163,7 +179,7 @@ def remove_rater(cycle_id: int, subject_id: int, person_id: int):
     """Remove one rater's unanswered assignment (confirmed first; the version guards against a
     concurrent answer)."""
     cycle = _hr_cycle(cycle_id)
-    subject = _ratee(cycle, subject_id)
+    subject = _managed_ratee(cycle, subject_id)
     person = db_session.get(Person, person_id)
     if person is None:
         abort(404)
