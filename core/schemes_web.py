@@ -22,9 +22,11 @@ def enabled_schemes(tenant: Tenant) -> dict[str, dict]:
     return cache[tenant.id]
 
 
-def scheme_home_panel(scheme: Scheme, tenant: Tenant | None, template: str) -> list[Markup]:
-    """The scheme's home-page card, when the tenant has the scheme enabled."""
+def scheme_home_panel(scheme: Scheme, tenant: Tenant | None, template: str, **context) -> list[Markup]:
+    """The scheme's home-page card, when the tenant has the scheme enabled; ``context`` is passed
+    to the template (a callable is called only then, so tenants without the scheme pay nothing)."""
     if tenant is None or scheme.id not in enabled_schemes(tenant):
         return []
     settings = enabled_schemes(tenant)[scheme.id]
-    return [Markup(render_template(template, scheme=scheme, settings=settings, locale=current_locale()))]
+    context = {k: v() if callable(v) else v for k, v in context.items()}
+    return [Markup(render_template(template, scheme=scheme, settings=settings, locale=current_locale(), **context))]

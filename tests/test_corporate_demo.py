@@ -233,3 +233,29 @@ def test_a_letter_is_final_once_its_annual_cycle_is_published(year_app):
                               .order_by(ResponsibilityLetter.id).limit(1))
         letters.reopen(this_year, "目标调整", this_year.version, "test")
         assert this_year.state == "draft" and all(g.actual is None and g.level is None for g in letters.goals_of(this_year))
+
+
+def test_the_home_page_lists_what_the_scheme_asks_of_me(year_app):
+    """The current month is open with the self-scores entered but not submitted: each person's home
+    page says so; once submitted, the unit head's home page lists it to approve."""
+    from plugins.corporate_grading.approvals import service as approvals
+    from core.models import User
+
+    client = year_app.test_client()
+    client.post("/t/jituan/login", data={"username": "j0044", "password": "jixiao-demo"})
+    client.post("/lang", data={"locale": "en"})
+    assert "Your self-score to submit" in client.get("/t/jituan/").get_data(as_text=True)
+    with tenant(year_app) as db:
+        cycle = db.scalar(select(Cycle).where(Cycle.state == "open"))
+        person = db.scalar(select(User).where(User.username == "j0044"))
+        subject = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == cycle.id,
+                                                       CycleSubject.person_id == person.person_id))
+        approvals.submit(cycle, subject, person)
+        acting = approvals.directory().acting(approvals.approval_of(subject).current_step, subject)
+        approver = db.get(User, acting.user_ids[0]).username
+        db.commit()
+    assert "Your self-score to submit" not in client.get("/t/jituan/").get_data(as_text=True)
+    other = year_app.test_client()
+    other.post("/t/jituan/login", data={"username": approver, "password": "jixiao-demo"})
+    other.post("/lang", data={"locale": "en"})
+    assert "Scorecards awaiting your approval" in other.get("/t/jituan/").get_data(as_text=True)

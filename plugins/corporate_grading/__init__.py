@@ -360,4 +360,6 @@ def jixiao_load_template_folders():
 
 @hookimpl
 def jixiao_tpl_home_panels(tenant, user):
-    return scheme_home_panel(SCHEME, tenant, "corporate_grading/home_panel.html")
+    from plugins.corporate_grading.todo import todo
+
+    return scheme_home_panel(SCHEME, tenant, "corporate_grading/home_panel.html", todo=lambda: todo(user))
