@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -165,6 +165,21 @@ ROLE_LABELS = {
 }
 
 
+def actor_name(actor: str | None) -> str:
+    """How an audit actor (``user:hr``, ``cli``) reads on a page: an account's display name."""
+    if not actor:
+        return ""
+    kind, _sep, username = actor.partition(":")
+    if kind != "user" or not username:
+        return actor
+    from core.models import User
+
+    cache = g.setdefault("_actor_names", {})
+    if username not in cache:
+        cache[username] = db_session.scalar(select(User.display_name).where(User.username == username)) or username
+    return cache[username]
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
@@ -186,5 +201,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, lambda e: _error(400, _("Form expired"), _("The form expired or was sent from elsewhere; reload the page and try again.")))
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.filters["actor_name"] = actor_name
     # JSON shown as text (audit rows, raw inputs): readable Chinese; autoescaping makes it HTML-safe
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, default=str)

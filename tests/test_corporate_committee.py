@@ -270,7 +270,7 @@ def test_closing_needs_votes_the_current_version_and_an_editable_cycle(app):
         fill = [s for s in cycles.subjects(cycle)]
         assert fill
         cycles.transition(cycle, "review", "hr")
-        with pytest.raises(CommitteeError, match="while the cycle is a draft or open; it is review"):
+        with pytest.raises(CommitteeError, match="while the cycle is a draft or open; it is In review"):
             close(db, cycle, meeting, entry)
 
 
@@ -501,3 +501,42 @@ def test_the_committee_routes_hide_other_tenants_objects(app, client, auth):
         url = build(app, rule, {"tenant": "jituan", **{a: ids[a] for a in rule.arguments - {"tenant"}}})
         for method in sorted(set(METHODS) & rule.methods):
             assert client.open(url, method=method).status_code == 404, f"{method} {url}"
+
+
+def test_a_casting_vote_decides_only_the_tie_it_was_given_on(app):
+    """No casting vote before anyone has voted (0:0 is no tie); a casting vote given on 2:2 is
+    dropped when the tallies change, so it never decides a later tie it was not given on."""
+    with tenant(app) as db:
+        cycle, meeting, entry = setup_meeting(db)
+        with pytest.raises(CommitteeError, match="There is no tie"):
+            service.cast_casting_vote(meeting, entry.item, user(db, "president"), "for", entry.item.version, "user:president")
+        votes_of(db, meeting, entry, yes=SEVEN[:2], no=SEVEN[2:4])
+        service.cast_casting_vote(meeting, entry.item, user(db, "president"), "for", entry.item.version, "user:president")
+        vote(db, meeting, entry, employee="for")  # 3:2
+        vote(db, meeting, entry, fangyu="against")  # 3:3: a new tie, not the one the chair decided
+        assert entry.item.chair_vote is None
+        assert close(db, cycle, meeting, entry) is False
+
+
+def test_a_unit_adjustment_cannot_change_under_a_closed_vote(app):
+    """The vote replaced the unit's score after adjustment: a changed adjustment would not count."""
+    from plugins.corporate_grading.plans import service as plans
+
+    with tenant(app) as db:
+        cycle, meeting, entry = setup_meeting(db)
+        votes_of(db, meeting, entry, yes=SEVEN[:4], no=[])
+        assert close(db, cycle, meeting, entry) is True
+        db.refresh(entry.subject)
+        with pytest.raises(plans.PlanError, match="HR reopens the committee's vote first"):
+            plans.set_adjustment(cycle, entry.subject, {"value": "0.5", "kind": "honour", "reason": "集团荣誉",
+                                                        "inputs_version": str(entry.subject.inputs_version)}, "user:hr")
+
+
+def test_the_chair_and_the_vice_chair_are_two_people(app):
+    from plugins.corporate_grading.organisation import service as organisation
+
+    with tenant(app) as db:
+        president = user(db, "president")
+        organisation.set_post("committee_chair", [president.id], "test")
+        with pytest.raises(organisation.OrganisationError, match="are two people"):
+            organisation.set_post("committee_vice_chair", [president.id], "test")

@@ -259,3 +259,47 @@ def test_the_home_page_lists_what_the_scheme_asks_of_me(year_app):
     other.post("/t/jituan/login", data={"username": approver, "password": "jixiao-demo"})
     other.post("/lang", data={"locale": "en"})
     assert "Scorecards awaiting your approval" in other.get("/t/jituan/").get_data(as_text=True)
+
+
+def test_nobody_judges_or_adjusts_their_own_case_and_unit_heads_find_their_plan_sheets(year_app):
+    from core.models import Person
+
+    with tenant(year_app) as db:
+        cycle = db.scalar(select(Cycle).where(Cycle.state == "open"))
+        hr_person = db.scalar(select(Person.id).where(Person.number == "J0010"))
+        rows = {s.code: s.id for s in db.scalars(select(CycleSubject).where(CycleSubject.cycle_id == cycle.id))}
+        cycle_id = cycle.id
+    hr = year_app.test_client()
+    hr.post("/t/jituan/login", data={"username": "hr", "password": "jixiao-demo"})
+    adjust = f"/t/jituan/corporate/cycles/{cycle_id}/adjustments"
+    for own in ("J0010", "HR"):  # HR's manager: herself, and the unit she heads
+        refused = hr.post(f"{adjust}/{rows[own]}", data={"value": "1", "kind": "honour", "reason": "自评",
+                                                        "inputs_version": "99"})
+        assert refused.status_code == 403, own
+    assert hr.post(f"/t/jituan/corporate/cycles/{cycle_id}/plans/{rows['HR']}/check", data={"version": "1"}).status_code == 403
+    # a unit head cannot open the cycle's page; the menu takes them to the month's plan sheets
+    head = year_app.test_client()
+    head.post("/t/jituan/login", data={"username": "fengzhiqiang", "password": "jixiao-demo"})
+    home = head.get("/t/jituan/").get_data(as_text=True)
+    assert f'/t/jituan/corporate/cycles/{cycle_id}/plans"' in home
+    assert head.get(f"/t/jituan/corporate/cycles/{cycle_id}/plans/{rows['FIN']}").status_code == 200
+
+
+def test_a_scorecard_the_scheme_refuses_is_not_approved(year_app):
+    from core.cycles import service as cycles
+    from core.models import User
+    from plugins.corporate_grading.approvals import service as approvals
+
+    with tenant(year_app) as db:
+        cycle = db.scalar(select(Cycle).where(Cycle.state == "open"))
+        person = db.scalar(select(User).where(User.username == "employee"))
+        subject = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == cycle.id,
+                                                       CycleSubject.person_id == person.person_id))
+        approvals.submit(cycle, subject, person)
+        approver = db.get(User, approvals.directory().acting(approvals.approval_of(subject).current_step,
+                                                             subject).user_ids[0])
+        items = [{**item, "weight": "0.3"} if i == 0 else item for i, item in enumerate(subject.inputs["personal_items"])]
+        cycles.set_inputs(subject, cycle, {**subject.inputs, "personal_items": items}, subject.inputs_version, "test")
+        db.refresh(subject)
+        with pytest.raises(approvals.ApprovalError, match="weights sum to 0.8"):
+            approvals.approve(cycle, subject, approver, "", approvals.approval_of(subject).version)

@@ -219,7 +219,7 @@ def test_nothing_changes_once_the_cycle_is_in_review(app):
         service.submit(cycle, sheet, sheet.version, "t")
         service.judge_item(cycle, sheet, item, {"completion": "done", "version": item.version}, "t")
         cycles.transition(cycle, "review", "test")
-        with pytest.raises(PlanError, match="The cycle is review: its plan sheets and adjustments can no longer be changed."):
+        with pytest.raises(PlanError, match="The cycle is In review: its plan sheets and adjustments can no longer be changed."):
             service.check(cycle, subject, sheet, sheet.version, "t")
         with pytest.raises(PlanError, match="can no longer be changed"):
             service.set_adjustment(cycle, subject, {"value": "0.5", "kind": "honour", "reason": "r",

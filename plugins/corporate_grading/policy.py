@@ -55,9 +55,10 @@ def may_draft_sheet(user: User | None, unit_id: int | None) -> bool:
     return is_hr(user) or heads_unit(user, unit_id)
 
 
-def may_check_sheet(user: User | None) -> bool:
-    """At month end the plan supervisor or HR judges each item and checks the sheet."""
-    return is_hr(user) or is_plan_supervisor(user)
+def may_check_sheet(user: User | None, unit_id: int | None = None) -> bool:
+    """At month end the plan supervisor or HR judges each item and checks the sheet, but never the
+    sheet of a unit they head (nobody judges their own plan)."""
+    return (is_hr(user) or is_plan_supervisor(user)) and not heads_unit(user, unit_id)
 
 
 def may_return_sheet(user: User | None) -> bool:
@@ -65,9 +66,16 @@ def may_return_sheet(user: User | None) -> bool:
     return is_hr(user)
 
 
-def may_adjust(user: User | None) -> bool:
-    """Bonuses and penalties (加减分) with their reasons: HR and the plan supervisor."""
-    return is_hr(user) or is_plan_supervisor(user)
+def may_adjust(user: User | None, subject=None) -> bool:
+    """Bonuses and penalties (加减分) with their reasons: HR and the plan supervisor; with a subject,
+    never their own, nor a unit they head."""
+    if not (is_hr(user) or is_plan_supervisor(user)):
+        return False
+    if subject is None:
+        return True
+    if subject.kind == "person":
+        return not (user.person_id is not None and user.person_id == subject.person_id)
+    return not heads_unit(user, subject.unit_id)
 
 
 

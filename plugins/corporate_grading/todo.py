@@ -8,7 +8,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core.cycles.service import EDITABLE_STATES
 from core.db import db_session
 from core.models import Cycle, User
 from core.policy import tenant_user
@@ -39,7 +38,7 @@ def todo(user) -> list[Todo]:
         unanswered = db_session.scalar(
             select(func.count()).select_from(ReviewAssignment).join(Cycle, Cycle.id == ReviewAssignment.cycle_id)
             .where(ReviewAssignment.rater_id == account.person_id, ReviewAssignment.rating.is_(None),
-                   Cycle.state.in_(EDITABLE_STATES)))
+                   Cycle.state == "open"))  # raters are asked once HR opens the cycle, as the menu does
         if unanswered:
             found.append(Todo(_("360 reviews to answer"), url_for("corporate_reviews.mine"), unanswered))
     return found

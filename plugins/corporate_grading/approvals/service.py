@@ -416,7 +416,11 @@ def approve(cycle: Cycle, subject: CycleSubject, account: User, note: str = "",
                               name=subject.name, step=step_label(step), who=where.who(acting)))
     note = _note(note, required=False)
     before = _snapshot(approval)
-    total = scorecard_total(cycle, subject).total
+    card = scorecard_total(cycle, subject)
+    if card.total is None or card.problems:  # corrected into something the scheme refuses: not approvable
+        raise ApprovalError(_("Personal scorecard: %(problems)s Correct it, or return it, before approving it.",
+                              problems=" ".join(card.problems) or _("nothing is entered.")))
+    total = card.total
     _event(approval, "approve", account, step, note, as_hr=acting.as_hr, score=total)
     if approval.step + 1 >= len(approval.steps):
         approval.state = "approved"

@@ -24,10 +24,11 @@ from plugins.corporate_grading import policy  # noqa: I001
 from plugins.corporate_grading.approvals.models import CHAINS, CorporateApproval
 from plugins.corporate_grading.web import account, get_corporate_cycle, require_scheme
 
+from plugins.corporate_grading.letters.service import level_label  # noqa: E402 (one set of level labels)
+
 bp = Blueprint("corporate_approvals", __name__, url_prefix="/t/<tenant>/corporate")
 
 FILTER_STATES = ("none", "returned", "submitted", "approved")
-LEVEL_LABELS = {"very_satisfied": "很满意", "satisfied": "满意", "basically_satisfied": "基础满意", "needs_improvement": "待提升"}
 FILTER_STEPS = tuple(dict.fromkeys(step for chain in CHAINS.values() for step in chain))
 
 
@@ -63,7 +64,8 @@ def _panel(cycle, subject, user, message: str | None = None, level: str = "succe
         can_approve=editable and state == "submitted" and policy.may_approve_step(user, subject, acting.user_ids),
         can_return=editable and policy.may_return_scorecard(user, subject, state, acting.user_ids),
         can_open_form=may_enter_inputs(user, subject.unit_id) or policy.is_own_scorecard(user, subject),
-        levels=LEVEL_LABELS, message=message, level=level)
+        levels={k: level_label(k) for k in ("very_satisfied", "satisfied", "basically_satisfied", "needs_improvement")},
+        message=message, level=level)
 
 
 @bp.get("/approvals")
@@ -214,11 +216,26 @@ def cycle_links(cycle, user) -> list:
                      "corporate_approvals.cycle_index", order=30)]
 
 
+def _may_approve_somewhere(user) -> bool:
+    """Cheap first: only HR, unit heads, leaders, post holders and overseeing leaders can have
+    scorecards waiting for them; everyone else's pages skip the approvers' directory."""
+    from sqlalchemy import select
+
+    from plugins.corporate_grading.organisation.models import CorporatePost, Oversight
+
+    if user.roles & {"tenant_admin", "unit_head", "leader"}:
+        return True
+    if db_session.scalar(select(CorporatePost.id).where(CorporatePost.user_id == user.id).limit(1)) is not None:
+        return True
+    return user.person_id is not None and db_session.scalar(
+        select(Oversight.id).where(Oversight.person_id == user.person_id).limit(1)) is not None
+
+
 def menu_items(tenant, user) -> list:
     """"My approvals", with the number of scorecards waiting for the user."""
     account_ = tenant_user(user)
     if account_ is None:
         return []
-    count = service.awaiting_count(account_)
+    count = service.awaiting_count(account_) if _may_approve_somewhere(account_) else 0
     label = _("My approvals (%(n)s)", n=count) if count else _("My approvals")
     return [MenuItem(label, url_for("corporate_approvals.mine", tenant=tenant.slug), "corporate_approvals.mine", order=41)]

@@ -170,8 +170,8 @@ def results(cycle: Cycle) -> dict[int, CycleResult]:
 
 
 def is_tie(item: CommitteeItem, seats: int) -> bool:
-    """A tie the chair decides: as many for as against, and no majority of the seats for."""
-    return item.votes_for == item.votes_against and not 2 * item.votes_for > seats
+    """A tie the chair decides: votes cast, as many for as against, and no majority of the seats for."""
+    return item.votes_for > 0 and item.votes_for == item.votes_against and not 2 * item.votes_for > seats
 
 
 def proposal_range(cycle: Cycle) -> tuple[Fraction, Fraction]:
@@ -224,10 +224,16 @@ def default_date(cycle: Cycle) -> date:
     return date(period.year + (period.index == 12), period.index % 12 + 1, 3)
 
 
+def _state_name(state: str) -> str:
+    from core.cycles.views import state_label
+
+    return str(state_label(state))
+
+
 def _require_editable(cycle: Cycle) -> None:
     if cycle.state not in cycles.EDITABLE_STATES:
         raise CommitteeError(_("The committee's decisions are written into the cycle's inputs, which change only while "
-                               "the cycle is a draft or open; it is %(state)s.", state=cycle.state), status=409)
+                               "the cycle is a draft or open; it is %(state)s.", state=_state_name(cycle.state)), status=409)
 
 
 def _check_version(obj: Any, version: int | None, what: str) -> None:
@@ -294,6 +300,7 @@ def set_date(meeting: CommitteeMeeting, meeting_date: date, version: int | None,
 
 def set_attendance(meeting: CommitteeMeeting, present_ids: set[int], version: int | None, actor: str) -> None:
     """Mark who is present (the others absent). An absent member's votes on open items are dropped."""
+    _require_editable(db_session.get(Cycle, meeting.cycle_id))
     _check_version(meeting, version, _("The meeting"))
     seats = members(meeting)
     unknown = present_ids - {m.id for m in seats}
@@ -412,6 +419,7 @@ def cast_vote(meeting: CommitteeMeeting, item: CommitteeItem, subject: CycleSubj
     refusal = vote_refusal(user, meeting, subject)
     if refusal:
         raise NotAllowed(refusal)
+    _require_editable(db_session.get(Cycle, meeting.cycle_id))
     if item.state == "closed":
         raise CommitteeError(_("The vote on %(unit)s is closed: votes can no longer change.", unit=subject.name), status=409)
     if item.state != "voting":
@@ -441,6 +449,7 @@ def cast_casting_vote(meeting: CommitteeMeeting, item: CommitteeItem, user: User
 
     if not may_cast_casting_vote(user, meeting):
         raise NotAllowed(_("Only the chair, or the vice-chair acting for an absent chair, gives the casting vote."))
+    _require_editable(db_session.get(Cycle, meeting.cycle_id))
     if item.state != "voting":
         raise CommitteeError(_("There is no open vote on this unit."), status=409)
     if choice not in CHOICES:
@@ -539,7 +548,10 @@ def _retally(item: CommitteeItem) -> None:
         select(CommitteeVote.choice, func.count()).join(CommitteeMember, CommitteeMember.id == CommitteeVote.member_id)
         .where(CommitteeVote.item_id == item.id, CommitteeMember.voting.is_(True), CommitteeMember.present.is_(True))
         .group_by(CommitteeVote.choice)).all())
-    item.votes_for, item.votes_against = counts.get("for", 0), counts.get("against", 0)
+    tallies = (counts.get("for", 0), counts.get("against", 0))
+    if tallies != (item.votes_for, item.votes_against):
+        item.chair_vote = item.chair_vote_by = None  # a casting vote decides the tie it was given on, no later one
+    item.votes_for, item.votes_against = tallies
 
 
 def _write_review(cycle: Cycle, subject: CycleSubject, review: dict[str, Any] | None, actor: str) -> None:

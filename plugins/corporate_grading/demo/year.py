@@ -27,13 +27,14 @@ from plugins.corporate_grading.organisation import service as organisation
 
 SCHEME_ID = "corporate-grading"
 
-# 姚雅琴 (J0027, 薪酬绩效主管) is the assessment specialist; HR's manager is the plan supervisor.
+# 姚雅琴 (J0027, 薪酬绩效主管) is the assessment specialist and, with HR's manager, the plan supervisor
+# (HR's manager heads HR: its sheet is checked by her).
 # Who oversees what in the demo group (class A leaders by number -> unit codes).
 OVERSIGHT = {
     "J0001": ["PRES"], "J0002": ["OPS", "SUB1", "SUB2"], "J0003": ["MKT"], "J0004": ["HR", "ADM"],
     "J0005": ["FIN", "COST"], "J0006": ["DSN"], "J0007": ["ENG"], "J0008": ["PRES"],
 }
-POSTS = {"president": ["president"], "specialist": ["j0027"], "plan_supervisor": ["hr"],
+POSTS = {"president": ["president"], "specialist": ["j0027"], "plan_supervisor": ["hr", "j0027"],
          "committee_chair": ["president"], "committee_vice_chair": ["sunlihua"]}
 # The managers heading the units that have no head account in the tenant file.
 UNIT_HEADS = {"J0009": "PRES", "J0010": "HR", "J0013": "ADM", "J0014": "OPS", "J0015": "COST", "J0016": "DSN", "J0019": "MKT"}

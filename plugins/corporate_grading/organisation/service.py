@@ -45,6 +45,10 @@ def set_post(post: str, user_ids: list[int], actor: str) -> None:
     if post in ("president", "committee_chair", "committee_vice_chair") and len(wanted) > 1:
         raise OrganisationError(_("%(post)s is held by one person; %(count)s were chosen.",
                                   post=post_label(post), count=len(wanted)))
+    other = {"committee_chair": "committee_vice_chair", "committee_vice_chair": "committee_chair"}.get(post)
+    if other and set(wanted) & set(post_holders()[other]):
+        raise OrganisationError(_("%(post)s and %(other)s are two people: the vice-chair acts for an absent chair.",
+                                  post=post_label(post), other=post_label(other)))
     before = post_holders()[post]
     db_session.execute(delete(CorporatePost).where(CorporatePost.post == post))
     if wanted:

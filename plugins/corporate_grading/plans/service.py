@@ -66,6 +66,15 @@ def kind_labels() -> dict[str, str]:
 
 # ----------------------------------------------------------------------------------- reading
 
+def current_monthly_cycle() -> Cycle | None:
+    """The latest monthly corporate cycle still taking inputs (the month under way), or None."""
+    from core.cycles.service import EDITABLE_STATES
+
+    return db_session.scalar(select(Cycle).where(Cycle.scheme_id == "corporate-grading", func.length(Cycle.period) == 7,
+                                                 Cycle.state.in_(EDITABLE_STATES))
+                             .order_by(Cycle.period.desc(), Cycle.id.desc()).limit(1))
+
+
 def unit_subjects(cycle: Cycle) -> list[CycleSubject]:
     """The units assessed in the cycle, in code order."""
     return [s for s in cycles.subjects(cycle) if s.kind == "unit"]
@@ -126,10 +135,16 @@ def is_late(cycle: Cycle, sheet: PlanSheet | None) -> bool:
 
 # ----------------------------------------------------------------------------------- rules
 
+def state_name(state: str) -> str:
+    from core.cycles.views import state_label
+
+    return str(state_label(state))
+
+
 def _editable_cycle(cycle: Cycle) -> None:
     if cycle.state not in cycles.EDITABLE_STATES:
         raise PlanError(_("The cycle is %(state)s: its plan sheets and adjustments can no longer be changed.",
-                          state=cycle.state))
+                          state=state_name(cycle.state)))
 
 
 def _touch(sheet: PlanSheet) -> None:
@@ -293,6 +308,8 @@ def return_to_draft(cycle: Cycle, sheet: PlanSheet, reason: str, version: Any, a
             "%(field)s has %(count)s characters; at most %(max)s are allowed.", field=_("Reason"),
             count=len(reason), max=REASON_MAX)]})
     sheet.state, sheet.returned_reason = "draft", reason
+    for item in items_of(sheet):  # judged again once it is submitted again: a return never keeps a judgement
+        item.completion, item.evidence = "pending", ""
     db_session.flush()
     record("corp.plan.return", sheet, before={"state": "submitted"}, after={"state": "draft", "reason": reason},
            actor=actor)
@@ -365,6 +382,13 @@ def adjust_bounds(cycle: Cycle, subject: CycleSubject) -> tuple[Fraction, Fracti
     return adjust_bounds_table(cycle)[bounds_key(subject)]
 
 
+def _committee_closed(subject: CycleSubject) -> bool:
+    from plugins.corporate_grading.committee.models import CommitteeItem
+
+    return db_session.scalar(select(CommitteeItem.id).where(CommitteeItem.subject_id == subject.id,
+                                                            CommitteeItem.state == "closed").limit(1)) is not None
+
+
 def set_adjustment(cycle: Cycle, subject: CycleSubject, form: Any, actor: str, by: str | None = None) -> Adjustment | None:
     """Record (or, with value 0, remove) a subject's adjustment and mirror it into ``inputs.adjust``.
 
@@ -410,6 +434,9 @@ def set_adjustment(cycle: Cycle, subject: CycleSubject, form: Any, actor: str, b
     version = str(form.get("inputs_version", ""))
     if not version.isdigit():
         raise PlanError(_("The form did not say which version it edits; reload the page."))
+    if subject.kind == "unit" and _committee_closed(subject):
+        raise PlanError(_("The committee has voted on %(unit)s's score after adjustment: a changed adjustment would "
+                          "not count. HR reopens the committee's vote first.", unit=subject.name))
 
     current = db_session.scalar(select(Adjustment).where(Adjustment.subject_id == subject.id))
     before = ({"value": current.value, "kind": current.kind, "reason": current.reason} if current is not None

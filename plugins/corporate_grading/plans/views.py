@@ -129,12 +129,13 @@ def _sheet_page(cycle, subject: CycleSubject, status: int = 200, message: str | 
         pending=pending, rate_text=service.rate_text(planned, completed), late=service.is_late(cycle, sheet),
         due=due, office=office, states=service.state_labels(), completions=service.completion_labels(),
         editable=editable, may_draft=editable and state == "draft" and may_draft_sheet(user, subject.unit_id),
-        may_check=editable and state == "submitted" and may_check_sheet(user),
+        may_check=editable and state == "submitted" and may_check_sheet(user, subject.unit_id),
         may_return=editable and state == "submitted" and may_return_sheet(user),
         editing=int(edit) if edit.isdigit() else None, message=message, error=error, errors=errors or {},
         errors_for=errors_for, posted=request.form if errors_for else {},
     )
     headers = _toast(message) if message and _htmx() else {}
+    context["cycle_state_name"] = service.state_name(cycle.state)
     return render_page("corporate_grading/plans/sheet.html", **context), status, headers
 
 
@@ -195,7 +196,7 @@ def save_item(cycle_id: int, subject_id: int, plan_item_id: int):
     item = _item(sheet_row, plan_item_id)
     user = account()
     if sheet_row.state == "submitted":
-        if not may_check_sheet(user):
+        if not may_check_sheet(user, subject.unit_id):
             abort(403)
         action = lambda: service.judge_item(cycle, sheet_row, item, request.form, actor())  # noqa: E731
         done = _("Judgement saved.")
@@ -236,7 +237,7 @@ def submit(cycle_id: int, subject_id: int):
 def check(cycle_id: int, subject_id: int):
     """The plan supervisor (or HR) checks the judged sheet: its counts go into the unit's inputs."""
     cycle, subject = _sheet_guard(cycle_id, subject_id)
-    if not may_check_sheet(account()):
+    if not may_check_sheet(account(), subject.unit_id):
         abort(403)
     sheet_row = service.sheet_of(subject)
     if sheet_row is None:
@@ -302,9 +303,10 @@ def _adjust_page(cycle, status: int = 200, message: str | None = None, error: st
         penalty_kinds=PENALTY_KINDS, editable=cycle.state in ("draft", "open"),
         editing=errors_for if errors_for is not None else (int(edit) if edit.isdigit() else None),
         message=message, error=error, errors=errors or {}, posted=request.form if errors_for is not None else {},
-        text=service.text, unit_kinds=UNIT_KIND_LABELS,
+        text=service.text, unit_kinds=UNIT_KIND_LABELS, may_adjust_subject=lambda subject: may_adjust(account(), subject),
     )
     headers = _toast(message) if message and _htmx() else {}
+    context["cycle_state_name"] = service.state_name(cycle.state)
     return render_page("corporate_grading/plans/adjustments.html", **context), status, headers
 
 
@@ -326,6 +328,9 @@ def adjust(cycle_id: int, subject_id: int):
     if subject is None or subject.cycle_id != cycle.id or not subject.eligible:
         abort(404)
     user = account()
+    if not may_adjust(user, subject):
+        return _adjust_page(cycle, 403, error=_("Nobody adjusts their own score or their own unit's: another "
+                                                 "plan supervisor or HR administrator does."), errors_for=subject.id)
     try:
         service.set_adjustment(cycle, subject, request.form, actor(), by=user.display_name or user.username)
         db_session.commit()
@@ -374,5 +379,13 @@ def _tenant_slug() -> str:
 
 
 def menu_items(tenant, user) -> list:
-    """Plan sheets and adjustments belong to a cycle: they are reached from the cycle's page."""
-    return []
+    """The plan sheets of the month under way, for those who plan or check them (a unit head cannot
+    open the cycle's page, so the menu is their way in)."""
+    account_ = tenant_user(user)
+    if not may_view_plans(account_):
+        return []
+    cycle = service.current_monthly_cycle()
+    if cycle is None:
+        return []
+    return [MenuItem(_("Plan sheets"), url_for("corporate_plans.index", tenant=tenant.slug, cycle_id=cycle.id),
+                     "corporate_plans.index", order=55)]
