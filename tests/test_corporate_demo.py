@@ -303,3 +303,38 @@ def test_a_scorecard_the_scheme_refuses_is_not_approved(year_app):
         db.refresh(subject)
         with pytest.raises(approvals.ApprovalError, match="weights sum to 0.8"):
             approvals.approve(cycle, subject, approver, "", approvals.approval_of(subject).version)
+
+
+def test_the_confidence_vote_on_class_a_leaders_is_recorded_beside_the_result(year_app):
+    """民主信任投票: HR records the counted ballots per class A leader; leaders read them; the
+    annual score does not move; bad counts are refused naming the field and what is allowed."""
+    with tenant(year_app) as db:
+        annual = db.scalar(select(Cycle).where(Cycle.period == str(YEAR)))
+        leader = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == annual.id, CycleSubject.code == "J0002"))
+        staff = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == annual.id, CycleSubject.code == "J0043"))
+        score = db.scalar(select(CycleResult.score).where(CycleResult.subject_id == leader.id))
+        from plugins.corporate_grading.annual.models import ConfidenceVote
+        version = db.scalar(select(ConfidenceVote.version).where(ConfidenceVote.subject_id == leader.id))
+        cycle_id, leader_id, staff_id = annual.id, leader.id, staff.id
+    page = f"/t/jituan/corporate/annual/{cycle_id}/confidence"
+    hr = year_app.test_client()
+    hr.post("/t/jituan/login", data={"username": "hr", "password": "jixiao-demo"})
+    hr.post("/lang", data={"locale": "en"})
+    assert "J0002" in hr.get(page).get_data(as_text=True)
+    bad = hr.post(f"{page}/{leader_id}", data={"trust": "forty", "basic_trust": "10", "distrust": "2", "version": str(version)})
+    assert bad.status_code == 422 and "Trust: &#39;forty&#39; is not allowed; allowed: a whole number" in bad.get_data(as_text=True)
+    stale = hr.post(f"{page}/{leader_id}", data={"trust": "40", "basic_trust": "15", "distrust": "5", "version": "0"})
+    assert stale.status_code == 422 and "Someone else recorded this vote" in stale.get_data(as_text=True)
+    saved = hr.post(f"{page}/{leader_id}", data={"trust": "40", "basic_trust": "15", "distrust": "5", "abstain": "0",
+                                                 "version": str(version)})
+    assert saved.status_code == 200 and "91.7%" in saved.get_data(as_text=True)  # (40 + 15) / 60
+    assert hr.post(f"{page}/{staff_id}", data={"trust": "1", "basic_trust": "0", "distrust": "0", "version": ""}).status_code == 422
+    with tenant(year_app) as db:
+        assert db.scalar(select(CycleResult.score).where(CycleResult.subject_id == leader_id)) == score
+    employee = year_app.test_client()
+    employee.post("/t/jituan/login", data={"username": "employee", "password": "jixiao-demo"})
+    assert employee.get(page).status_code == 403
+    president = year_app.test_client()
+    president.post("/t/jituan/login", data={"username": "president", "password": "jixiao-demo"})
+    assert "91.7%" in president.get(page).get_data(as_text=True)
+    assert president.post(f"{page}/{leader_id}", data={"trust": "1"}).status_code == 403

@@ -401,6 +401,16 @@ def may_see_bonus(user: User | None) -> bool:
     return may_see_confidential(user)
 
 
+def may_record_confidence(user: User | None) -> bool:
+    """HR records the counted ballots of the confidence vote on class A leaders."""
+    return is_hr(user)
+
+
+def may_see_confidence(user: User | None) -> bool:
+    """The confidence vote's counts: HR and leaders, like the rankings."""
+    return may_see_rankings(user)
+
+
 def may_set_bonus_base(user: User | None, person_id: int) -> bool:
     """HR sets the bonus bases, but not their own."""
     return may_see_bonus(user) and not (user.person_id is not None and user.person_id == person_id)

@@ -26,7 +26,8 @@ from core.slots import MenuItem
 from core.web import paginate_list, render_page
 from plugins.corporate_grading.annual import models  # noqa: F401 - registers the tables
 from plugins.corporate_grading.annual import service
-from plugins.corporate_grading.policy import may_collect_annual, may_see_bonus, may_see_rankings, may_set_bonus_base
+from plugins.corporate_grading.policy import (may_collect_annual, may_record_confidence, may_see_bonus, may_see_confidence,
+                                              may_see_rankings, may_set_bonus_base)
 from plugins.corporate_grading.web import account, actor, get_corporate_cycle, require_scheme
 
 bp = Blueprint("corporate_annual", __name__, url_prefix="/t/<tenant>/corporate")
@@ -286,6 +287,60 @@ def bonus_xlsx(cycle_id: int):
 
 # ----------------------------------------------------------------------------------- links
 
+# ----------------------------------------------------------------------------------- confidence vote
+
+def _confidence_cycle(cycle_id: int):
+    require_scheme()
+    if not may_see_confidence(account()):
+        abort(403)
+    return get_corporate_cycle(cycle_id, "year")
+
+
+def _confidence_page(cycle, status: int = 200, message: str | None = None, errors_for: int | None = None,
+                     errors: dict | None = None, error: str | None = None):
+    from plugins.corporate_grading.annual import confidence
+
+    user = account()
+    return render_page("corporate_grading/annual/confidence.html", cycle=cycle, rows=confidence.rows(cycle),
+                       labels=confidence.count_labels(), counts=confidence.COUNTS, message=message, error=error,
+                       errors=errors or {}, errors_for=errors_for, posted=request.form if errors_for else {},
+                       editable=cycle.state != "closed" and may_record_confidence(user),
+                       state_label=_state_label), status
+
+
+@bp.get("/annual/<int:cycle_id>/confidence")
+@permission_required("tenant.home")
+def confidence_vote(cycle_id: int):
+    """The confidence vote (民主信任投票) on the class A leaders of an annual cycle: the counted
+    ballots per leader and the trust rate; recorded by HR, not part of any score."""
+    return _confidence_page(_confidence_cycle(cycle_id))
+
+
+@bp.post("/annual/<int:cycle_id>/confidence/<int:subject_id>")
+@permission_required("tenant.home")
+def record_confidence(cycle_id: int, subject_id: int):
+    """Record (or correct) one leader's counted ballots; a concurrent change is refused."""
+    from plugins.corporate_grading.annual import confidence
+
+    cycle = _confidence_cycle(cycle_id)
+    if not may_record_confidence(account()):
+        abort(403)
+    subject = db_session.get(CycleSubject, subject_id)
+    if subject is None or subject.cycle_id != cycle.id:
+        abort(404)
+    try:
+        confidence.record_vote(cycle, subject, request.form, actor())
+        db_session.commit()
+    except confidence.ConfidenceError as exc:
+        db_session.rollback()
+        return _confidence_page(cycle, 422, error=str(exc), errors=exc.errors, errors_for=subject.id)
+    except (StaleDataError, IntegrityError):
+        db_session.rollback()
+        return _confidence_page(cycle, 409, error=_("Someone else recorded this vote meanwhile; reload the page to see it."),
+                                errors_for=subject.id)
+    return _confidence_page(cycle, message=_("The confidence vote on %(name)s is recorded.", name=subject.name))
+
+
 def cycle_links(cycle, user) -> list:
     """Annual collection (annual, HR), Rankings (computed, HR and leaders), Bonus table (annual, HR)."""
     annual = service.is_annual(cycle)
@@ -296,6 +351,9 @@ def cycle_links(cycle, user) -> list:
     if cycle.computed_at is not None and may_see_rankings(user):
         links.append(MenuItem(_("Rankings"), url_for("corporate_annual.rankings", cycle_id=cycle.id),
                               "corporate_annual.rankings"))
+    if annual and may_see_confidence(user):
+        links.append(MenuItem(_("Confidence vote"), url_for("corporate_annual.confidence_vote", cycle_id=cycle.id),
+                              "corporate_annual.confidence_vote"))
     if annual and may_see_bonus(user):
         links.append(MenuItem(_("Bonus table"), url_for("corporate_annual.bonus", cycle_id=cycle.id),
                               "corporate_annual.bonus"))

@@ -379,6 +379,12 @@ def _annual(year: int, rng: random.Random, users: dict[str, User], actor: str) -
         rating = rng.choice(["3.5", "3.8", "4", "4.2", "4.5", "4.6", "4.8", "5"])
         reviews.answer(cycle, assignment, rating, "", assignment.version, actor)
     annual.collect(cycle, actor)
+    from plugins.corporate_grading.annual import confidence
+    for row in confidence.rows(cycle):  # all 60 staff vote on each class A leader
+        distrust, abstain = rng.randint(0, 4), rng.randint(0, 3)
+        basic = rng.randint(5, 20)
+        confidence.record_vote(cycle, row.subject, {"trust": str(60 - distrust - abstain - basic), "basic_trust": str(basic),
+                                                    "distrust": str(distrust), "abstain": str(abstain), "version": ""}, actor)
     bases = {"A": 60000, "B": 30000, "C": 12000}
     for subject in [s for s in cycles.subjects(cycle) if s.kind == "person"]:
         base = bases[subject.staff_class] + rng.randrange(0, 50) * 100
