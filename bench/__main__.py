@@ -6,7 +6,9 @@
 - the same at 100,000 people in 5,000 units: the ratio to the 10,000 figure (linear is 10);
 - a township annual case of 200 units with 50,000 survey answers;
 - a 10,000-person cycle computed from the database end to end, and the autosave request's p95
-  at that size, on SQLite and PostgreSQL (bench/cycle.py).
+  at that size, on SQLite and PostgreSQL (bench/cycle.py);
+- the annual cycle of those 10,000 people created with their twelve monthly scores collected from
+  the year's published months (the corporate plugin's annual collection).
 
 Each figure is the best of several runs (the least disturbed by other work on the machine).
 """
