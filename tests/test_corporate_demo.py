@@ -338,3 +338,24 @@ def test_the_confidence_vote_on_class_a_leaders_is_recorded_beside_the_result(ye
     president.post("/t/jituan/login", data={"username": "president", "password": "jixiao-demo"})
     assert "91.7%" in president.get(page).get_data(as_text=True)
     assert president.post(f"{page}/{leader_id}", data={"trust": "1"}).status_code == 403
+
+
+def test_the_home_page_lists_letters_waiting_for_my_signature(year_app):
+    from plugins.corporate_grading.letters import service as letters
+    from plugins.corporate_grading.letters.models import ResponsibilityLetter
+    from core.models import Person
+
+    with tenant(year_app) as db:
+        person = db.scalar(select(Person).where(Person.number == "J0043"))
+        letter = db.scalar(select(ResponsibilityLetter).where(ResponsibilityLetter.year == str(YEAR + 1),
+                                                             ResponsibilityLetter.person_id == person.id))
+        letters.reopen(letter, "目标调整", letter.version, "test")
+        db.commit()
+    client = year_app.test_client()
+    client.post("/t/jituan/login", data={"username": "employee", "password": "jixiao-demo"})
+    client.post("/lang", data={"locale": "en"})
+    assert "Your responsibility letter to sign" in client.get("/t/jituan/").get_data(as_text=True)
+    head = year_app.test_client()  # J0043 is class C in MKT, whose head signs the superior side
+    head.post("/t/jituan/login", data={"username": "j0019", "password": "jixiao-demo"})
+    head.post("/lang", data={"locale": "en"})
+    assert "Your staff&#39;s responsibility letters to sign" in head.get("/t/jituan/").get_data(as_text=True)

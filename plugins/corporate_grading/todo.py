@@ -41,4 +41,28 @@ def todo(user) -> list[Todo]:
                    Cycle.state == "open"))  # raters are asked once HR opens the cycle, as the menu does
         if unanswered:
             found.append(Todo(_("360 reviews to answer"), url_for("corporate_reviews.mine"), unanswered))
+    found.extend(_letters_to_sign(account))
+    return found
+
+
+def _letters_to_sign(account: User) -> list[Todo]:
+    """Draft letters waiting for this account's signature: their own (the assessed side), and, for
+    a unit head, their class C staff's (the superior side). Two counting queries."""
+    from core.models import Person
+    from core.policy import headed_units
+    from plugins.corporate_grading.letters.models import ResponsibilityLetter as Letter
+
+    found = []
+    if account.person_id is not None:
+        own = db_session.scalar(select(func.count()).select_from(Letter).where(
+            Letter.person_id == account.person_id, Letter.state == "draft", Letter.assessed_signed_by.is_(None)))
+        if own:
+            found.append(Todo(_("Your responsibility letter to sign"), url_for("corporate_letters.index"), own))
+    headed = headed_units(account)
+    if headed:
+        staff = db_session.scalar(select(func.count()).select_from(Letter).join(Person, Person.id == Letter.person_id).where(
+            Person.unit_id.in_(headed), Person.staff_class == "C", Person.id != (account.person_id or -1),
+            Letter.state == "draft", Letter.superior_signed_by.is_(None)))
+        if staff:
+            found.append(Todo(_("Your staff's responsibility letters to sign"), url_for("corporate_letters.index"), staff))
     return found
