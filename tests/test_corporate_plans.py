@@ -489,3 +489,40 @@ def test_every_change_is_audited(app):
     assert rows[6].actor == "user:hr" and rows[6].after == {"state": "draft", "reason": "请细化"}
     assert rows[9].after == {"state": "checked", "planned": 1, "completed": 1}
     assert rows[10].after == {"value": "0.5", "kind": "honour", "reason": "获奖"}
+
+
+def test_hr_reopens_a_checked_sheet_to_correct_a_judgement(app, client):
+    """A wrong judgement is corrected: HR reopens the checked sheet with a reason, its counts leave
+    the unit's inputs, the item is judged again and the sheet checked again."""
+    cycle_id, ids = make_cycle(app)
+    with tenant(app) as db:
+        cycle = db.get(Cycle, cycle_id)
+        subject = db.get(CycleSubject, ids["FIN"])
+        item = service.add_item(cycle, subject, {"title": "预算分析"}, "t")
+        sheet = service.sheet_of(subject)
+        service.submit(cycle, sheet, sheet.version, "t")
+        service.judge_item(cycle, sheet, item, {"completion": "not_done", "version": item.version}, "t")
+        service.check(cycle, subject, sheet, sheet.version, "t")
+        with pytest.raises(PlanError) as info:
+            service.reopen_checked(cycle, subject, sheet, " ", sheet.version, "t")
+        assert info.value.errors == {"reason": ["Reason is required."]}
+        db.commit()
+    as_user(client, "fengzhiqiang")  # FIN's head: not theirs to reopen
+    assert client.post(f"{base(cycle_id, ids['FIN'])}/reopen", data={"reason": "判错了", "version": "1"}).status_code == 403
+    as_user(client, "hr")
+    sheet, _items = sheet_row(app, ids["FIN"])
+    page = client.post(f"{base(cycle_id, ids['FIN'])}/reopen", data={"reason": "预算分析已于月底完成,判定有误",
+                                                                     "version": str(sheet.version)},
+                       headers={"HX-Request": "true", "HX-Target": "sheet"})
+    assert page.status_code == 200 and "reopened" in page.get_data(as_text=True)
+    inputs, _version = inputs_of(app, ids["FIN"])
+    assert "plan" not in inputs
+    with tenant(app) as db:
+        cycle = db.get(Cycle, cycle_id)
+        subject = db.get(CycleSubject, ids["FIN"])
+        sheet = service.sheet_of(subject)
+        item = service.items_of(sheet)[0]
+        assert sheet.state == "submitted"
+        service.judge_item(cycle, sheet, item, {"completion": "done", "version": item.version}, "t")
+        assert service.check(cycle, subject, sheet, sheet.version, "t") == (1, 1)
+        assert db.scalar(select(AuditLog.after).where(AuditLog.action == "corp.plan.reopen"))["reason"].startswith("预算分析")

@@ -343,6 +343,34 @@ def check(cycle: Cycle, subject: CycleSubject, sheet: PlanSheet, version: Any, a
     return planned, completed
 
 
+def reopen_checked(cycle: Cycle, subject: CycleSubject, sheet: PlanSheet, reason: str, version: Any, actor: str) -> PlanSheet:
+    """HR reopens a checked sheet to correct a judgement, saying why: it is submitted again, and its
+    counts leave the unit's inputs until it is checked again. Not once the committee has voted on
+    the unit's score (its vote would rest on the old counts)."""
+    _editable_cycle(cycle)
+    if sheet.state != "checked":
+        raise PlanError(_("The plan sheet is %(state)s: only a checked sheet is reopened.", state=state_labels()[sheet.state]))
+    _check_version(sheet, version, _("The plan sheet"))
+    reason = (reason or "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise PlanError(_("Not reopened: say why."), {"reason": [_("%(field)s is required.", field=_("Reason")) if not reason
+                                                                else _("%(field)s has %(count)s characters; at most %(max)s are allowed.",
+                                                                       field=_("Reason"), count=len(reason), max=REASON_MAX)]})
+    if _committee_closed(subject):
+        raise PlanError(_("The committee has voted on %(unit)s's score: HR reopens the committee's vote before the "
+                          "plan sheet.", unit=subject.name))
+    inputs = {k: v for k, v in (subject.inputs or {}).items() if k != "plan"}
+    try:
+        cycles.set_inputs(subject, cycle, inputs, subject.inputs_version, actor)
+    except CycleError as exc:
+        raise PlanError(str(exc)) from None
+    sheet.state, sheet.checked_at, sheet.checked_by = "submitted", None, None
+    db_session.flush()
+    record("corp.plan.reopen", sheet, before={"state": "checked"}, after={"state": "submitted", "reason": reason},
+           actor=actor)
+    return sheet
+
+
 # ----------------------------------------------------------------------------------- adjustments
 
 def adjustment_reasons(cycle: Cycle) -> dict[int, dict]:

@@ -131,6 +131,7 @@ def _sheet_page(cycle, subject: CycleSubject, status: int = 200, message: str | 
         editable=editable, may_draft=editable and state == "draft" and may_draft_sheet(user, subject.unit_id),
         may_check=editable and state == "submitted" and may_check_sheet(user, subject.unit_id),
         may_return=editable and state == "submitted" and may_return_sheet(user),
+        may_reopen=editable and state == "checked" and may_return_sheet(user),
         editing=int(edit) if edit.isdigit() else None, message=message, error=error, errors=errors or {},
         errors_for=errors_for, posted=request.form if errors_for else {},
     )
@@ -259,6 +260,21 @@ def return_sheet(cycle_id: int, subject_id: int):
     return _act(cycle, subject, lambda: service.return_to_draft(cycle, sheet_row, request.form.get("reason", ""),
                                                                 request.form.get("version", ""), actor()),
                 _("The plan sheet was returned to draft."), errors_for="return")
+
+
+@bp.post("/cycles/<int:cycle_id>/plans/<int:subject_id>/reopen")
+@permission_required("tenant.home")
+def reopen_sheet(cycle_id: int, subject_id: int):
+    """HR reopens a checked sheet to correct a judgement, with a reason."""
+    cycle, subject = _sheet_guard(cycle_id, subject_id)
+    if not may_return_sheet(account()):
+        abort(403)
+    sheet_row = service.sheet_of(subject)
+    if sheet_row is None:
+        abort(404)
+    return _act(cycle, subject, lambda: service.reopen_checked(cycle, subject, sheet_row, request.form.get("reason", ""),
+                                                               request.form.get("version", ""), actor()),
+                _("The plan sheet was reopened: judge its items and check it again."), errors_for="reopen")
 
 
 # ----------------------------------------------------------------------------------- adjustments
