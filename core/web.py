@@ -77,6 +77,14 @@ class Page:
         return f"{request.path}?{urlencode(args)}"
 
 
+def redirect_after(location: str):
+    """After a change: a redirect, which htmx requests get as ``HX-Redirect`` (htmx follows it
+    after its confirm, and the flashed message shows on the page it lands on)."""
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": location}
+    return redirect(location)
+
+
 def page_number() -> int:
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and int(raw) >= 1 else 1

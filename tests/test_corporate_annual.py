@@ -1,14 +1,12 @@
 """corporate-grading, the annual cycle and the outputs: the year's monthly results collected into an
 annual cycle (month order, final scores after appeals, the latest published cycle of a month), the
-letters' and 360 reviews' inputs when those features provide them, the annual results agreeing with
+letters' and 360 reviews' inputs, the annual results agreeing with
 `jixiao score` on the cycle's case, rankings per class, best units and staff, promotion candidates,
 and the bonus distribution table to the cent; who may see what."""
 from __future__ import annotations
 
 import csv
 import io
-import sys
-import types
 from decimal import Decimal
 from fractions import Fraction
 
@@ -153,12 +151,9 @@ class Sources:
         self.letters, self.quality, self.asked = letters, quality, []
 
     def install(self, monkeypatch):
-        letters = types.ModuleType("plugins.corporate_grading.letters.service")
-        letters.letter_target_items = lambda year: (self.asked.append(year), self.letters)[1]
-        reviews = types.ModuleType("plugins.corporate_grading.reviews.service")
-        reviews.quality_inputs = lambda cycle: self.quality
-        monkeypatch.setitem(sys.modules, letters.__name__, letters)
-        monkeypatch.setitem(sys.modules, reviews.__name__, reviews)
+        monkeypatch.setattr("plugins.corporate_grading.letters.service.letter_target_items",
+                            lambda year: (self.asked.append(year), self.letters)[1])
+        monkeypatch.setattr("plugins.corporate_grading.reviews.service.quality_inputs", lambda cycle: self.quality)
 
 
 ITEMS = [{"name": "营业收入", "weight": "0.6", "kind": "quantitative", "actual": "120", "threshold": "80", "target": "100"},

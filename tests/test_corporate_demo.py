@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from core.models import Cycle, CycleResult, CycleSubject, Tenant
 from core.plugins import get_schemes
 from core.scoring.cli import score_file
-from core.tenancy import set_tenant
-from tests.conftest import BACKENDS, make_test_app, pg_create_database, pg_drop_database
+from tests.conftest import BACKENDS, _counter, make_test_app, pg_create_database, pg_drop_database
 from tests.test_cycles import tenant
 
 YEAR = 2025
@@ -51,19 +50,20 @@ def year_templates(demo_templates, tmp_path_factory):
 
 @pytest.fixture(params=BACKENDS)
 def year_app(request, tmp_path, year_templates):
+    """A fresh copy of the demo year for one test."""
     template = year_templates(request.param)
+    name = None
     if request.param == "sqlite":
-        path = tmp_path / "year.sqlite"
-        shutil.copyfile(template, path)
-        app = make_test_app(f"sqlite:///{path}")
-        yield app
+        shutil.copyfile(template, tmp_path / "year.sqlite")
+        url = f"sqlite:///{tmp_path / 'year.sqlite'}"
     else:
-        name = f"jixiao_y_{os.getpid()}_{abs(hash(request.node.name)) % 10**8}"
-        app = make_test_app(pg_create_database(name, template=template))
-        yield app
-        app.extensions["jixiao.engine"].dispose()
-        pg_drop_database(name)
+        name = f"jixiao_y_{os.getpid()}_{next(_counter)}"
+        url = pg_create_database(name, template=template)
+    app = make_test_app(url)
+    yield app
     app.extensions["jixiao.engine"].dispose()
+    if name:
+        pg_drop_database(name)
 
 
 def stored_results(db, cycle):
@@ -262,11 +262,8 @@ def test_the_home_page_lists_what_the_scheme_asks_of_me(year_app):
 
 
 def test_nobody_judges_or_adjusts_their_own_case_and_unit_heads_find_their_plan_sheets(year_app):
-    from core.models import Person
-
     with tenant(year_app) as db:
         cycle = db.scalar(select(Cycle).where(Cycle.state == "open"))
-        hr_person = db.scalar(select(Person.id).where(Person.number == "J0010"))
         rows = {s.code: s.id for s in db.scalars(select(CycleSubject).where(CycleSubject.cycle_id == cycle.id))}
         cycle_id = cycle.id
     hr = year_app.test_client()

@@ -30,7 +30,7 @@ from core.plugins import get_schemes
 from core.policy import can, permission_required, redact
 from core.schemes_web import enabled_schemes
 from core.scoring.case import PERIOD_FORMS
-from core.web import Page, paginate, render_page, unit_tree
+from core.web import Page, paginate, redirect_after, render_page, unit_tree
 
 bp = Blueprint("cycles", __name__, url_prefix="/t/<tenant>/cycles")
 
@@ -273,9 +273,7 @@ def _after_action(cycle: Cycle, action, done: str, location: str):
         db_session.refresh(cycle)
         return _cycle_page(cycle, CycleError(_("The cycle was changed by someone else; reload the page.")), 409)
     flash(done, "success")
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": location}
-    return redirect(location)
+    return redirect_after(location)
 
 
 @bp.post("/<int:cycle_id>/transition")

@@ -19,7 +19,7 @@ from core.org.forms import STATUS_LABELS, UNIT_KIND_LABELS, PersonForm, UnitForm
 from core.policy import can, permission_required, tenant_user
 from core.schemes_web import enabled_schemes
 from core.plugins import get_schemes
-from core.web import paginate, paginate_list, render_page, unit_tree
+from core.web import paginate, paginate_list, redirect_after, render_page, unit_tree
 
 bp = Blueprint("org", __name__, url_prefix="/t/<tenant>/org")
 
@@ -222,9 +222,7 @@ def _toggle_active(obj, active: bool):
     except StaleDataError:
         db_session.rollback()
         flash(_("%(name)s was changed by someone else at the same moment; nothing was changed. Try again.", name=obj.name), "error")
-    if _is_htmx():
-        return "", 204, {"HX-Redirect": back}
-    return redirect(back)
+    return redirect_after(back)
 
 
 # ------------------------------------------------------------------------------------- people

@@ -35,6 +35,13 @@ def get_corporate_cycle(cycle_id: int, period_kind: str | None = None) -> Cycle:
     return cycle
 
 
+def cycle_state_name(state: str) -> str:
+    """A cycle state as users read it (the core's labels), for the scheme's messages and pages."""
+    from core.cycles.views import state_label  # late: the services using this stay free of the web layer at import
+
+    return state_label(state)
+
+
 def account() -> User:
     """The signed-in account of the current tenant (views are behind ``permission_required``)."""
     user = tenant_user(current_user)

@@ -13,11 +13,10 @@ the caller's transaction and never commits.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
@@ -26,7 +25,7 @@ from core.audit import record
 from core.cycles import service as cycles
 from core.cycles.service import CycleError
 from core.db import db_session
-from core.models import Cycle, CycleResult, CycleSubject, Person
+from core.models import Cycle, CycleResult, CycleSubject
 from core.scoring.blocks import competition_ranks
 from core.scoring.numbers import NumberError, exact, round_half_up, text
 from plugins.corporate_grading.annual.models import BonusBase
@@ -99,27 +98,18 @@ def monthly_results(year: str, months: list[Cycle] | None = None) -> dict[tuple[
 
 # ----------------------------------------------------------------------------------- collecting
 
-def _source(module: str, name: str) -> Callable | None:
-    """A function another feature provides, or None while it is not there yet."""
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-    return getattr(loaded, name, None)
-
-
 def letter_items(year: str) -> dict[tuple[str, int], list[dict]]:
     """Scored responsibility letters of the year: ``{("unit", unit_id) | ("person", person_id): items}``."""
-    source = _source("plugins.corporate_grading.letters.service", "letter_target_items")
-    return dict(source(year) or {}) if source else {}
+    from plugins.corporate_grading.letters.service import letter_target_items
+
+    return letter_target_items(year)
 
 
 def quality_ratings(cycle: Cycle) -> dict[int, list[dict]]:
     """Answered 360 ratings of the cycle's people: ``{subject_id: [{"group", "score"}]}``."""
-    source = _source("plugins.corporate_grading.reviews.service", "quality_inputs")
-    return dict(source(cycle) or {}) if source else {}
+    from plugins.corporate_grading.reviews.service import quality_inputs
+
+    return quality_inputs(cycle)
 
 
 def _score_text(score: Decimal) -> str:

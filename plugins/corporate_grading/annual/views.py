@@ -23,12 +23,12 @@ from core.models import CycleSubject, OrgUnit
 from core.policy import permission_required
 from core.scoring.numbers import text
 from core.slots import MenuItem
-from core.web import paginate_list, render_page
+from core.web import paginate_list, redirect_after, render_page
 from plugins.corporate_grading.annual import models  # noqa: F401 - registers the tables
 from plugins.corporate_grading.annual import service
 from plugins.corporate_grading.policy import (may_collect_annual, may_record_confidence, may_see_bonus, may_see_confidence,
                                               may_see_rankings, may_set_bonus_base)
-from plugins.corporate_grading.web import account, actor, get_corporate_cycle, require_scheme
+from plugins.corporate_grading.web import account, actor, cycle_state_name, get_corporate_cycle, require_scheme
 
 bp = Blueprint("corporate_annual", __name__, url_prefix="/t/<tenant>/corporate")
 
@@ -37,12 +37,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _list_labels() -> dict[str, str]:
     return {"unit": _("Units"), "person": _("All staff"), "A": _("Class A"), "B": _("Class B"), "C": _("Class C")}
-
-
-def _state_label(state: str) -> str:
-    from core.cycles.views import state_label
-
-    return state_label(state)
 
 
 def _no_store(response):
@@ -77,7 +71,7 @@ def _collection_page(cycle, status: int = 200):
     found = service.collection(cycle)
     page = paginate_list(found.missing)
     return render_page("corporate_grading/annual/collection.html", cycle=cycle, found=found, page=page,
-                       editable=cycle.state in EDITABLE_STATES, state_label=_state_label), status
+                       editable=cycle.state in EDITABLE_STATES, state_label=cycle_state_name), status
 
 
 @bp.get("/annual/<int:cycle_id>/collection")
@@ -105,10 +99,7 @@ def collect(cycle_id: int):
         except CycleError as exc:
             db_session.rollback()
             flash(str(exc), "error")
-    location = url_for(".collection", cycle_id=cycle.id)
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": location}
-    return redirect(location)
+    return redirect_after(url_for(".collection", cycle_id=cycle.id))
 
 
 # ----------------------------------------------------------------------------------- rankings
@@ -134,7 +125,7 @@ def rankings(cycle_id: int):
         labels=_list_labels(), page=paginate_list(lists[chosen]), best=best, best_ids=best_ids,
         best_lists=service.BEST_LISTS, rule=settings.best_rule, promotion_rule=settings.promotion_rule,
         candidates=service.promotion_candidates(cycle, lists) if cycle.computed_at else [],
-        annual=service.is_annual(cycle), units=_unit_names(), state_label=_state_label))
+        annual=service.is_annual(cycle), units=_unit_names(), state_label=cycle_state_name))
 
 
 # ----------------------------------------------------------------------------------- bonus
@@ -153,7 +144,7 @@ def _bonus_page(cycle, status: int = 200, message: str | None = None, problems: 
         "corporate_grading/annual/bonus.html", cycle=cycle, table=table, page=paginate_list(table.rows),
         units=_unit_names(), message=message, status=status, problems=problems or [],
         row_errors=row_errors or {}, typed=typed or {}, editable=cycle.state != "closed",
-        number_text=text, state_label=_state_label), status))
+        number_text=text, state_label=cycle_state_name), status))
 
 
 @bp.get("/annual/<int:cycle_id>/bonus")
@@ -305,7 +296,7 @@ def _confidence_page(cycle, status: int = 200, message: str | None = None, error
                        labels=confidence.count_labels(), counts=confidence.COUNTS, message=message, error=error,
                        errors=errors or {}, errors_for=errors_for, posted=request.form if errors_for else {},
                        editable=cycle.state != "closed" and may_record_confidence(user),
-                       state_label=_state_label), status
+                       state_label=cycle_state_name), status
 
 
 @bp.get("/annual/<int:cycle_id>/confidence")

@@ -48,7 +48,7 @@ from core.scoring.case import Period
 from plugins.corporate_grading.organisation.service import overseers, post_holders
 from plugins.corporate_grading import policy  # noqa: I001
 from plugins.corporate_grading.approvals.models import CHAINS, ApprovalEvent, CorporateApproval
-from plugins.corporate_grading.web import SCHEME_ID
+from plugins.corporate_grading.web import SCHEME_ID, cycle_state_name
 
 STEP_LABELS = {
     "self": _l("Self-score"),
@@ -75,12 +75,6 @@ MAX_NOTE = 2000
 
 class ApprovalError(ValueError):
     """An approval action that is not possible now; the message says why."""
-
-
-def cycle_state_label(state: str) -> str:
-    from core.cycles.views import STATE_LABELS as CYCLE_STATES
-
-    return str(CYCLE_STATES.get(state, state))
 
 
 def step_label(step: str | None) -> str:
@@ -325,7 +319,7 @@ def _check_open(cycle: Cycle, subject: CycleSubject) -> None:
                               "cycles do).", name=subject.name))
     if cycle.state not in EDITABLE_STATES:
         raise ApprovalError(_("This cycle is %(state)s: its approvals can no longer change.",
-                              state=cycle_state_label(cycle.state)))
+                              state=cycle_state_name(cycle.state)))
 
 
 def _check_version(approval: CorporateApproval | None, version: str | int | None) -> None:

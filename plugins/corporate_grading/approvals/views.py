@@ -22,7 +22,7 @@ from plugins.corporate_grading.approvals import models  # noqa: F401  (registers
 from plugins.corporate_grading.approvals import service  # before policy (see service's imports)
 from plugins.corporate_grading import policy  # noqa: I001
 from plugins.corporate_grading.approvals.models import CHAINS, CorporateApproval
-from plugins.corporate_grading.web import account, get_corporate_cycle, require_scheme
+from plugins.corporate_grading.web import account, cycle_state_name, get_corporate_cycle, require_scheme
 
 from plugins.corporate_grading.letters.service import level_label  # noqa: E402 (one set of level labels)
 
@@ -56,7 +56,7 @@ def _panel(cycle, subject, user, message: str | None = None, level: str = "succe
     return dict(
         cycle=cycle, subject=subject, approval=approval, state=state, current=current, steps=steps,
         done=(approval.step if state == "submitted" else len(chain) if state == "approved" else 0) if approval else 0,
-        acting=acting, who=where.who, step_label=service.step_label, cycle_state_label=service.cycle_state_label,
+        acting=acting, who=where.who, step_label=service.step_label, cycle_state_label=cycle_state_name,
         state_labels=service.STATE_LABELS, action_labels=service.ACTION_LABELS, total=service.scorecard_total(cycle, subject),
         events=service.history(approval), editable=editable, own=policy.is_own_scorecard(user, subject),
         version=approval.version if approval is not None else 0,

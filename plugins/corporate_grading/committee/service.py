@@ -25,6 +25,7 @@ from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, RoleMembershi
 from core.scoring.blocks import Vote, committee_decision, vote_problems
 from core.scoring.case import Period
 from core.scoring.numbers import NumberError, exact, text
+from plugins.corporate_grading.web import cycle_state_name
 from plugins.corporate_grading.committee.models import (CHOICES, CommitteeItem, CommitteeMeeting, CommitteeMember,
                                                        CommitteeVote)
 
@@ -224,16 +225,10 @@ def default_date(cycle: Cycle) -> date:
     return date(period.year + (period.index == 12), period.index % 12 + 1, 3)
 
 
-def _state_name(state: str) -> str:
-    from core.cycles.views import state_label
-
-    return str(state_label(state))
-
-
 def _require_editable(cycle: Cycle) -> None:
     if cycle.state not in cycles.EDITABLE_STATES:
         raise CommitteeError(_("The committee's decisions are written into the cycle's inputs, which change only while "
-                               "the cycle is a draft or open; it is %(state)s.", state=_state_name(cycle.state)), status=409)
+                               "the cycle is a draft or open; it is %(state)s.", state=cycle_state_name(cycle.state)), status=409)
 
 
 def _check_version(obj: Any, version: int | None, what: str) -> None:

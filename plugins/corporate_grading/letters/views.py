@@ -20,7 +20,7 @@ from core.policy import permission_required
 from core.scoring.blocks import LEVELS
 from core.scoring.numbers import exact
 from core.slots import MenuItem
-from core.web import paginate, render_page
+from core.web import paginate, redirect_after, render_page
 from plugins.corporate_grading.letters import models, service  # noqa: F401 (models: the tables register)
 from plugins.corporate_grading.letters.models import STATES, LetterGoal, ResponsibilityLetter
 from plugins.corporate_grading.letters.service import LetterError
@@ -202,12 +202,6 @@ def index():
                        state_label=service.state_label, subject_name=service.subject_name, percent=service.percent)
 
 
-def _go(location: str):
-    """After a change: a redirect (htmx follows it through ``HX-Redirect``, after its confirm)."""
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": location}
-    return redirect(location)
-
 
 @bp.post("/letters/draft")
 @permission_required("tenant.home")
@@ -223,17 +217,17 @@ def draft_all():
     except LetterError as exc:
         db_session.rollback()
         flash(str(exc), "error")
-        return _go(url_for(".index"))
+        return redirect_after(url_for(".index"))
     except IntegrityError:  # someone else drafted the same letters at the same moment
         db_session.rollback()
         flash(_("Letters were being created by someone else at the same time; nothing was created. Try again."), "error")
-        return _go(url_for(".index", year=year))
+        return redirect_after(url_for(".index", year=year))
     if units or people:
         flash(_("Draft letters created for %(year)s: %(units)s unit(s) and %(people)s person(s).", year=year,
                 units=units, people=people), "success")
     else:
         flash(_("Every unit and person already has a letter for %(year)s: nothing was created.", year=year), "success")
-    return _go(url_for(".index", year=year))
+    return redirect_after(url_for(".index", year=year))
 
 
 # ----------------------------------------------------------------------------------- one letter

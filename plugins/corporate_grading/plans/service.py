@@ -23,6 +23,7 @@ from core.cycles.service import CycleError
 from core.db import db_session
 from core.models import Cycle, CycleSubject
 from core.scoring.numbers import NumberError, exact, text
+from plugins.corporate_grading.web import cycle_state_name
 from plugins.corporate_grading.plans.models import (BONUS_KINDS, COMPLETIONS, PENALTY_KINDS, Adjustment, PlanItem,
                                                     PlanSheet)
 
@@ -135,16 +136,10 @@ def is_late(cycle: Cycle, sheet: PlanSheet | None) -> bool:
 
 # ----------------------------------------------------------------------------------- rules
 
-def state_name(state: str) -> str:
-    from core.cycles.views import state_label
-
-    return str(state_label(state))
-
-
 def _editable_cycle(cycle: Cycle) -> None:
     if cycle.state not in cycles.EDITABLE_STATES:
         raise PlanError(_("The cycle is %(state)s: its plan sheets and adjustments can no longer be changed.",
-                          state=state_name(cycle.state)))
+                          state=cycle_state_name(cycle.state)))
 
 
 def _touch(sheet: PlanSheet) -> None:

@@ -26,7 +26,7 @@ from plugins.corporate_grading.plans import models, service  # noqa: F401 - mode
 from plugins.corporate_grading.plans.models import BONUS_KINDS, PENALTY_KINDS, SHEET_STATES, PlanItem
 from plugins.corporate_grading.policy import (heads_unit, may_adjust, may_check_sheet, may_draft_sheet,
                                               may_return_sheet, may_view_all_plans, may_view_plans, may_view_sheet)
-from plugins.corporate_grading.web import account, actor, get_corporate_cycle, require_scheme
+from plugins.corporate_grading.web import account, actor, cycle_state_name, get_corporate_cycle, require_scheme
 
 bp = Blueprint("corporate_plans", __name__, url_prefix="/t/<tenant>/corporate")
 
@@ -136,7 +136,7 @@ def _sheet_page(cycle, subject: CycleSubject, status: int = 200, message: str | 
         errors_for=errors_for, posted=request.form if errors_for else {},
     )
     headers = _toast(message) if message and _htmx() else {}
-    context["cycle_state_name"] = service.state_name(cycle.state)
+    context["cycle_state_name"] = cycle_state_name(cycle.state)
     return render_page("corporate_grading/plans/sheet.html", **context), status, headers
 
 
@@ -233,6 +233,14 @@ def submit(cycle_id: int, subject_id: int):
                                                        actor()), _("The plan sheet was submitted."))
 
 
+def _sheet(subject):
+    """The unit's plan sheet, or 404 when it has none yet."""
+    sheet_row = service.sheet_of(subject)
+    if sheet_row is None:
+        abort(404)
+    return sheet_row
+
+
 @bp.post("/cycles/<int:cycle_id>/plans/<int:subject_id>/check")
 @permission_required("tenant.home")
 def check(cycle_id: int, subject_id: int):
@@ -240,9 +248,7 @@ def check(cycle_id: int, subject_id: int):
     cycle, subject = _sheet_guard(cycle_id, subject_id)
     if not may_check_sheet(account(), subject.unit_id):
         abort(403)
-    sheet_row = service.sheet_of(subject)
-    if sheet_row is None:
-        abort(404)
+    sheet_row = _sheet(subject)
     return _act(cycle, subject, lambda: service.check(cycle, subject, sheet_row, request.form.get("version", ""), actor()),
                 _("The plan sheet was checked; its counts are in the unit's inputs."))
 
@@ -254,9 +260,7 @@ def return_sheet(cycle_id: int, subject_id: int):
     cycle, subject = _sheet_guard(cycle_id, subject_id)
     if not may_return_sheet(account()):
         abort(403)
-    sheet_row = service.sheet_of(subject)
-    if sheet_row is None:
-        abort(404)
+    sheet_row = _sheet(subject)
     return _act(cycle, subject, lambda: service.return_to_draft(cycle, sheet_row, request.form.get("reason", ""),
                                                                 request.form.get("version", ""), actor()),
                 _("The plan sheet was returned to draft."), errors_for="return")
@@ -269,9 +273,7 @@ def reopen_sheet(cycle_id: int, subject_id: int):
     cycle, subject = _sheet_guard(cycle_id, subject_id)
     if not may_return_sheet(account()):
         abort(403)
-    sheet_row = service.sheet_of(subject)
-    if sheet_row is None:
-        abort(404)
+    sheet_row = _sheet(subject)
     return _act(cycle, subject, lambda: service.reopen_checked(cycle, subject, sheet_row, request.form.get("reason", ""),
                                                                request.form.get("version", ""), actor()),
                 _("The plan sheet was reopened: judge its items and check it again."), errors_for="reopen")
@@ -322,7 +324,7 @@ def _adjust_page(cycle, status: int = 200, message: str | None = None, error: st
         text=service.text, unit_kinds=UNIT_KIND_LABELS, may_adjust_subject=lambda subject: may_adjust(account(), subject),
     )
     headers = _toast(message) if message and _htmx() else {}
-    context["cycle_state_name"] = service.state_name(cycle.state)
+    context["cycle_state_name"] = cycle_state_name(cycle.state)
     return render_page("corporate_grading/plans/adjustments.html", **context), status, headers
 
 

@@ -6,7 +6,7 @@ are HR's to see only (policy.py, reviews section).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from core.db import db_session
 from core.models import Cycle, CycleSubject, OrgUnit, Person
 from core.policy import permission_required, tenant_user
 from core.slots import MenuItem
-from core.web import paginate, paginate_list, render_page
+from core.web import paginate, paginate_list, redirect_after, render_page
 from plugins.corporate_grading.policy import is_rater, may_manage_ratee, may_manage_reviews, may_see_review_answers
 from plugins.corporate_grading.reviews import models  # noqa: F401  (registers the tables)
 from plugins.corporate_grading.reviews import service
@@ -60,12 +60,6 @@ def _version() -> int | None:
     raw = request.form.get("version", "")
     return int(raw) if raw.isdigit() else None
 
-
-def _done(location: str):
-    """After a change: a redirect (htmx follows it through ``HX-Redirect``)."""
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": location}
-    return redirect(location)
 
 
 def _unit_names(unit_ids) -> dict[int, str]:
@@ -122,7 +116,7 @@ def assign(cycle_id: int):
     except IntegrityError:  # the same assignment made at the same moment (a double click, a second tab)
         db_session.rollback()
         flash(_("Raters were being assigned by someone else at the same moment; reload to see them."), "error")
-    return _done(url_for(".manage", cycle_id=cycle.id))
+    return redirect_after(url_for(".manage", cycle_id=cycle.id))
 
 
 # ----------------------------------------------------------------------------------- HR: one ratee
@@ -167,10 +161,10 @@ def add_rater(cycle_id: int, subject_id: int):
     except IntegrityError:  # the same rater added at the same moment
         db_session.rollback()
         flash(_("This rater was added by someone else at the same moment; reload to see them."), "error")
-        return _done(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
+        return redirect_after(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
     flash(_("%(rater)s now rates %(ratee)s (%(group)s).", rater=db_session.get(Person, assignment.rater_id).name,
             ratee=subject.name, group=service.group_label(group)), "success")
-    return _done(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
+    return redirect_after(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
 
 
 @bp.post("/reviews/cycles/<int:cycle_id>/subjects/<int:subject_id>/raters/<int:person_id>/remove")
@@ -200,7 +194,7 @@ def remove_rater(cycle_id: int, subject_id: int, person_id: int):
         db_session.rollback()
         return _ratee_page(cycle, subject, exc, 422)
     flash(_("%(rater)s no longer rates %(ratee)s.", rater=person.name, ratee=subject.name), "success")
-    return _done(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
+    return redirect_after(url_for(".ratee", cycle_id=cycle.id, subject_id=subject.id))
 
 
 # ----------------------------------------------------------------------------------- raters
@@ -272,7 +266,7 @@ def save_rating(cycle_id: int, subject_id: int):
         db_session.rollback()
         return _rate_page(cycle, subject, db_session.get(ReviewAssignment, assignment.id), exc, 422, form)
     flash(_("Your rating of %(ratee)s was saved.", ratee=subject.name), "success")
-    return _done(url_for(".mine"))
+    return redirect_after(url_for(".mine"))
 
 
 # ----------------------------------------------------------------------------------- slots
