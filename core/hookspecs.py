@@ -121,6 +121,18 @@ def jixiao_event_cycle_published(tenant: "Tenant", cycle: Any) -> None:
 
 
 @hookspec
+def jixiao_event_cycle_computing(tenant: "Tenant", cycle: Any) -> None:
+    """A cycle's results are about to be computed, inside the transaction that computes them. A
+    scheme plugin may refresh the inputs it derives from its own records here (the earlier months'
+    totals a month's competence rules read), so that results follow the records as they are now;
+    it must write them through :mod:`core.cycles.service` (``set_inputs`` or ``set_many_inputs``).
+
+    :param tenant: the cycle's tenant.
+    :param cycle: the :class:`core.models.Cycle`, open or in review.
+    """
+
+
+@hookspec
 def jixiao_event_inputs_saving(tenant: "Tenant", cycle: Any, subject: Any, account: "User | None",
                                fields: list[str], inputs: dict[str, Any]) -> None:
     """A subject's inputs are about to be saved from the input form or the bulk import, after they
@@ -164,6 +176,23 @@ def jixiao_tpl_cycle_links(tenant: "Tenant", user: "User", cycle: Any, **kwargs:
     :param user: the logged-in user.
     :param cycle: the :class:`core.models.Cycle` whose page is shown.
     :return: a list of :class:`core.slots.MenuItem`.
+    """
+
+
+@hookspec
+def jixiao_tpl_result_panels(tenant: "Tenant", user: "User", cycle: Any, subject: Any, result: Any,
+                             **kwargs: Any) -> list["Markup"]:
+    """Panels under a result's breakdown (the result page of HR and leaders, and the person's own):
+    what the scheme's records add to the explanation (the events behind a month's counts). The page
+    is shown only to those the access policy lets see the result; return nothing the scheme keeps
+    from them.
+
+    :param tenant: the cycle's tenant.
+    :param user: the logged-in user.
+    :param cycle: the :class:`core.models.Cycle`.
+    :param subject: the :class:`core.models.CycleSubject` of the result.
+    :param result: the :class:`core.models.CycleResult`.
+    :return: a list of HTML fragments (``markupsafe.Markup``), already escaped.
     """
 
 

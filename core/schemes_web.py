@@ -1,13 +1,15 @@
 """Helpers that let scheme plugins fill page slots for the tenants that enabled them."""
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import abort, g, render_template
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from core.db import db_session
 from core.i18n import current_locale
-from core.models import Tenant, TenantScheme
+from core.models import Cycle, Tenant, TenantScheme, User
+from core.policy import tenant_user
 from core.schemes import Scheme
 
 
@@ -30,3 +32,48 @@ def scheme_home_panel(scheme: Scheme, tenant: Tenant | None, template: str, **co
     settings = enabled_schemes(tenant)[scheme.id]
     context = {k: v() if callable(v) else v for k, v in context.items()}
     return [Markup(render_template(template, scheme=scheme, settings=settings, locale=current_locale(), **context))]
+
+
+# ----------------------------------------------------------------------------- a scheme's own pages
+
+def scheme_enabled(scheme_id: str) -> bool:
+    """Has the current tenant enabled the scheme?"""
+    tenant = g.get("tenant")
+    return tenant is not None and scheme_id in enabled_schemes(tenant)
+
+
+def require_scheme(scheme_id: str) -> None:
+    """404 on a scheme's pages for a tenant that does not use the scheme."""
+    if not scheme_enabled(scheme_id):
+        abort(404)
+
+
+def get_scheme_cycle(scheme_id: str, cycle_id: int, period_kind: str | None = None) -> Cycle:
+    """A cycle of the scheme in the current tenant, or 404 (also for a cycle of another scheme, or
+    of the other period kind when ``period_kind`` is "month" or "year")."""
+    cycle = db_session.get(Cycle, cycle_id)
+    if cycle is None or cycle.scheme_id != scheme_id:
+        abort(404)
+    if period_kind == "month" and len(cycle.period) != 7 or period_kind == "year" and len(cycle.period) != 4:
+        abort(404)
+    return cycle
+
+
+def account() -> User:
+    """The signed-in account of the current tenant (views are behind ``permission_required``)."""
+    user = tenant_user(current_user)
+    if user is None:
+        abort(403)
+    return user
+
+
+def actor() -> str:
+    """How the audit trail and the records name the signed-in account."""
+    return f"user:{account().username}"
+
+
+def cycle_state_name(state: str) -> str:
+    """A cycle state as users read it (the core's labels), for a scheme's messages and pages."""
+    from core.cycles.views import state_label  # late: services using this stay free of the web layer at import
+
+    return state_label(state)

@@ -188,7 +188,7 @@ def test_jixiao_event_inputs_saving_sees_the_changed_fields_and_may_refuse(datab
     from core.models import CycleSubject
 
     class Gate:
-        """Refuses any change of the late arrivals; records every call."""
+        """Refuses any change of the service-norm rating; records every call."""
 
         def __init__(self):
             self.calls: list[tuple] = []
@@ -197,8 +197,8 @@ def test_jixiao_event_inputs_saving_sees_the_changed_fields_and_may_refuse(datab
         def jixiao_event_inputs_saving(self, tenant, cycle, subject, account, fields, inputs):
             self.calls.append((tenant.slug, subject.id, account.username if account else None, sorted(fields),
                                inputs.get("ratings", {}).get("basic_ability")))
-            if "events.late" in fields:
-                raise CycleError("attendance is frozen this month")
+            if "ratings.service" in fields:
+                raise CycleError("service norms are frozen this month")
 
     gate = Gate()
     app = make_test_app(database_url, PLUGINS_EXTRA=[gate])
@@ -218,17 +218,64 @@ def test_jixiao_event_inputs_saving_sees_the_changed_fields_and_may_refuse(datab
     assert gate.calls == [("xiaoshou", person_id, "admin", ["ratings.basic_ability", "ratings.proficiency"], "90")]
     refused = client.post(url, headers={"HX-Request": "true"},
                           data={"inputs_version": "1", "ratings__basic_ability": "90", "ratings__proficiency": "80",
-                                "events__late": "2"})
-    assert refused.status_code == 409 and "attendance is frozen this month" in refused.get_data(as_text=True)
-    assert gate.calls[-1][3] == ["events.late"]
-    csv = f"code,ratings.basic_ability,events.late\n{code},70,1\n".encode()
+                                "ratings__service": "70"})
+    assert refused.status_code == 409 and "service norms are frozen this month" in refused.get_data(as_text=True)
+    assert gate.calls[-1][3] == ["ratings.service"]
+    csv = f"code,ratings.basic_ability,ratings.service\n{code},70,60\n".encode()
     imported = client.post(f"/t/xiaoshou/cycles/{cycle_id}/inputs/import", content_type="multipart/form-data",
                            data={"kind": "person", "file": (io.BytesIO(csv), "people.csv")})
-    assert imported.status_code == 422 and "attendance is frozen this month" in imported.get_data(as_text=True)
-    assert gate.calls[-1] == ("xiaoshou", person_id, "admin", ["events.late", "ratings.basic_ability"], "70")
+    assert imported.status_code == 422 and "service norms are frozen this month" in imported.get_data(as_text=True)
+    assert gate.calls[-1] == ("xiaoshou", person_id, "admin", ["ratings.basic_ability", "ratings.service"], "70")
     with app.app_context():
         set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "xiaoshou")))
         assert db_session.get(CycleSubject, person_id).inputs == {"ratings": {"basic_ability": "90", "proficiency": "80"}}
+    app.extensions["jixiao.engine"].dispose()
+
+
+def test_jixiao_event_cycle_computing_may_refresh_inputs_and_jixiao_tpl_result_panels(database_url):
+    """A plugin refreshes inputs it derives right before the results are computed (they follow),
+    and adds a panel under a result's breakdown on both result pages."""
+    from core.cycles import service
+    from core.db import db_session
+    from core.models import CycleResult
+
+    class Deriver:
+        def __init__(self):
+            self.computing: list[tuple] = []
+
+        @hookimpl
+        def jixiao_event_cycle_computing(self, tenant, cycle):
+            self.computing.append((tenant.slug, cycle.state))
+            changes = [(s, {**s.inputs, "ratings": {**s.inputs["ratings"], "service": "100"}})
+                       for s in service.subjects(cycle) if s.kind == "person"]
+            service.set_many_inputs(cycle, changes, "probe:derived")
+
+        @hookimpl
+        def jixiao_tpl_result_panels(self, tenant, user, cycle, subject, result):
+            return [Markup(f"<section class='panel'>probe panel for {subject.code}</section>")]
+
+    deriver = Deriver()
+    app = make_test_app(database_url, PLUGINS_EXTRA=[deriver])
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "xiaoshou")))
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        for subject in service.subjects(cycle):
+            if subject.kind == "person":
+                service.set_inputs(subject, cycle, {"ratings": {"basic_ability": "80", "proficiency": "80",
+                                                                "coordination": "80", "service": "0"}}, 0, "test")
+        service.transition(cycle, "open", "test")
+        service.compute(cycle, "test")
+        db_session.commit()
+        assert deriver.computing == [("xiaoshou", "open")]
+        result = db_session.scalar(select(CycleResult).where(CycleResult.cycle_id == cycle.id,
+                                                             CycleResult.score.is_not(None)).limit(1))
+        # attitude 100 × 0.15 + 80 × 0.6 + responsibility 100 (refreshed from 0) × 0.25
+        assert str(result.score) == "88.00"
+        cycle_id, result_id = cycle.id, result.id
+    client = app.test_client()
+    login(client, "xiaoshou", "admin")
+    assert "probe panel for X0" in client.get(f"/t/xiaoshou/cycles/{cycle_id}/results/{result_id}").get_data(as_text=True)
+    assert "probe panel for X0" in client.get(f"/t/xiaoshou/results/{result_id}").get_data(as_text=True)
     app.extensions["jixiao.engine"].dispose()
 
 

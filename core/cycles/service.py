@@ -199,6 +199,7 @@ def compute(cycle: Cycle, actor: str) -> int:
     """
     if cycle.state not in ("open", "review"):
         raise CycleError(_("Results are computed while the cycle is open or in review; it is %(state)s.", state=cycle.state))
+    _hook().jixiao_event_cycle_computing(tenant=db_session.get(Tenant, cycle.tenant_id), cycle=cycle)
     try:
         scheme, case = build_case(case_of(cycle), get_schemes())
     except CaseError as exc:
@@ -306,3 +307,41 @@ def set_inputs(subject: CycleSubject, cycle: Cycle, inputs: dict[str, Any], vers
         raise CycleError(_("%(name)s's inputs were changed by someone else; reload to see them.", name=subject.name))
     db_session.expire(subject)
     return version + 1
+
+
+DERIVED_STATES = ("draft", "open", "review")
+
+
+def set_many_inputs(cycle: Cycle, changes: list[tuple[CycleSubject, dict[str, Any]]], actor: str) -> int:
+    """Replace many subjects' inputs at once, each only if nobody saved it since it was read: the
+    inputs a scheme derives from its own records (event counts, earlier months' totals), kept in
+    step with them. Allowed while the cycle is a draft, open or in review (derived inputs follow
+    their records until the results are published). One statement, whatever the number of subjects.
+
+    :return: how many subjects changed. :raises CycleError: when the cycle is published or closed,
+        or a subject was saved by someone else meanwhile (nothing is written then).
+    """
+    if not changes:
+        return 0
+    if cycle.state not in DERIVED_STATES:
+        raise CycleError(_("The inputs of a %(state)s cycle no longer change.", state=cycle.state))
+    from sqlalchemy import bindparam
+
+    table = CycleSubject.__table__
+    stamp = now()
+    statement = (update(table)
+                 .where(table.c.id == bindparam("subject_id"), table.c.inputs_version == bindparam("version"))
+                 .values(inputs=bindparam("new_inputs"), inputs_version=bindparam("next_version"),
+                         inputs_updated_by=actor, inputs_updated_at=stamp))
+    rows = [{"subject_id": s.id, "version": s.inputs_version, "new_inputs": inputs, "next_version": s.inputs_version + 1}
+            for s, inputs in changes]
+    connection = db_session.connection()
+    if connection.dialect.supports_sane_multi_rowcount:
+        updated = connection.execute(statement, rows).rowcount
+    else:
+        updated = sum(connection.execute(statement, row).rowcount for row in rows)
+    if updated != len(rows):
+        raise CycleError(_("Some inputs were changed by someone else meanwhile; try again."))
+    for subject, _inputs in changes:
+        db_session.expire(subject)
+    return updated
