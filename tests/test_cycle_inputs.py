@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.cycles import service
 from core.db import db_session
-from core.models import CycleSubject, Tenant, User
+from core.models import CycleSubject, Person, Tenant, User
 from core.tenancy import set_tenant
 from tests.conftest import AuthActions
 
@@ -299,13 +299,16 @@ def test_leaders_see_results_without_the_pay_inputs(app, client):
 
     with app.app_context():
         set_tenant(db_session, db_session.scalar(select(TenantModel.id).where(TenantModel.slug == "xiaoshou")))
-        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        from plugins.sales_attitude.pay.models import PayRecord
+
+        people = db_session.scalars(select(Person.id).where(Person.staff_class.is_not(None))).all()
+        db_session.add_all(PayRecord(person_id=p, base="7654.32", coefficient="1.1", updated_by="test") for p in people)
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")  # pay comes from the records
         service.transition(cycle, "open", "test")
         for row in service.subjects(cycle):
             if row.kind == "person":
-                service.set_inputs(row, cycle, {"ratings": {k: "85" for k in ("basic_ability", "proficiency",
-                                   "coordination", "service")}, "pay": {"base": "7654.32", "coefficient": "1.1"}},
-                                   row.inputs_version, "test")
+                service.set_inputs(row, cycle, {**row.inputs, "ratings": {k: "85" for k in (
+                    "basic_ability", "proficiency", "coordination", "service")}}, row.inputs_version, "test")
         service.compute(cycle, "test")
         db_session.commit()
         result_id = db_session.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)

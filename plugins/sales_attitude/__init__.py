@@ -1,6 +1,7 @@
 """Built-in scheme `sales-attitude`: attitude-weighted monthly scoring of sales staff (schemes.md §2)."""
 from __future__ import annotations
 
+import importlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -245,9 +246,80 @@ def jixiao_load_schemes():
     return [SCHEME]
 
 
+# The scheme's pages, one package per feature (a reader finds each by its folder name). Each
+# package's views module has a blueprint ``bp``, ``cycle_links(cycle, user)`` and ``menu_items(tenant, user)``.
+FEATURES = ("events", "ratings", "pay", "competence", "excluded")
+
+
+def features() -> list:
+    """The views modules of the features (imported on first use: they import this module back)."""
+    return [importlib.import_module(f"{PLUGIN}.{name}.views") for name in FEATURES]
+
+
+@hookimpl
+def jixiao_load_blueprints():
+    return [feature.bp for feature in features()]
+
+
+@hookimpl
+def jixiao_load_migrations():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def jixiao_load_cli_commands():
+    from plugins.sales_attitude.demo.cli import sales_cli
+
+    return [sales_cli]
+
+
 @hookimpl
 def jixiao_load_template_folders():
     return [str(Path(__file__).parent / "templates")]
+
+
+@hookimpl
+def jixiao_tpl_menu_items(tenant, user):
+    from plugins.sales_attitude.web import scheme_enabled
+
+    if tenant is None or not scheme_enabled():
+        return []
+    return [item for feature in features() for item in feature.menu_items(tenant, user)]
+
+
+@hookimpl
+def jixiao_tpl_cycle_links(tenant, user, cycle):
+    if cycle.scheme_id != SCHEME.id:
+        return []
+    return [link for feature in features() for link in feature.cycle_links(cycle, user)]
+
+
+@hookimpl
+def jixiao_tpl_result_panels(tenant, user, cycle, subject, result):
+    """The month's events under a sales result's breakdown."""
+    if cycle.scheme_id != SCHEME.id or subject.kind != "person":
+        return []
+    from plugins.sales_attitude.events.views import result_panel
+
+    return [result_panel(cycle, subject)]
+
+
+@hookimpl
+def jixiao_event_cycle_created(tenant, cycle):
+    """Fill the new cycle's event counts, pay, training and history from the scheme's records."""
+    if cycle.scheme_id == SCHEME.id:
+        from plugins.sales_attitude.derived import refresh
+
+        refresh(cycle, "system:prefill")
+
+
+@hookimpl
+def jixiao_event_cycle_computing(tenant, cycle):
+    """Results follow the records as they are now (an appeal may have changed an earlier month)."""
+    if cycle.scheme_id == SCHEME.id:
+        from plugins.sales_attitude.derived import refresh
+
+        refresh(cycle, "system:compute")
 
 
 @hookimpl

@@ -1,0 +1,131 @@
+"""A sales month's derived inputs follow the scheme's records: event counts from the log, pay from
+the pay records, training from training plans, and the earlier months' published totals (with the
+total without personal leave) that the competence rules read — equal to what `jixiao score` gives
+when the history is rebuilt from the earlier months' own case files."""
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from core.cycles import service as cycles
+from core.cycles.service import CycleError
+from core.models import CycleResult, CycleSubject, Person
+from core.plugins import get_schemes
+from core.scoring import score_case
+from core.scoring.case import build_case
+from plugins.sales_attitude import derived
+from plugins.sales_attitude.events.models import SalesEvent
+from plugins.sales_attitude.pay.models import PayRecord
+from tests.test_cycles import tenant
+
+WEAK, ON_LEAVE = "X012", "X013"  # two regular sales staff of S1
+
+
+def ratings(value: int) -> dict:
+    return {k: str(value) for k in ("basic_ability", "proficiency", "coordination", "service")}
+
+
+def leave(db, number: str, period: str, days: str) -> None:
+    person = db.scalar(select(Person.id).where(Person.number == number))
+    day = date(int(period[:4]), int(period[5:]), 5)
+    db.add(SalesEvent(person_id=person, day=day, kind="personal_leave_days", quantity=days, note="事假",
+                      dedupe_key=f"{day}|personal_leave_days", created_by="test"))
+
+
+def publish_month(db, period: str, leave_days: str | None = "10") -> object:
+    """A month: the weak seller rated 70 (total 74.50), the other 78 with 10 days of personal leave
+    (79.80; 81.30 without the leave), everyone else 90."""
+    if leave_days:
+        leave(db, ON_LEAVE, period, leave_days)
+    cycle = cycles.create_cycle("sales-attitude", period, period, {}, "test")
+    cycles.transition(cycle, "open", "test")
+    for subject in cycles.subjects(cycle):
+        if subject.kind == "person":
+            value = 70 if subject.code == WEAK else 78 if subject.code == ON_LEAVE else 90
+            cycles.set_inputs(subject, cycle, {**subject.inputs, "ratings": ratings(value)}, subject.inputs_version, "test")
+    cycles.compute(cycle, "test")
+    cycles.transition(cycle, "review", "test")
+    cycles.transition(cycle, "published", "test")
+    db.flush()
+    return cycle
+
+
+def person_subject(db, cycle, number: str) -> CycleSubject:
+    return db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == cycle.id, CycleSubject.code == number))
+
+
+def flags_of(db, cycle) -> dict[str, list[str]]:
+    rows = db.execute(select(CycleSubject.code, CycleResult.flags).join(CycleResult, CycleResult.subject_id == CycleSubject.id)
+                      .where(CycleResult.cycle_id == cycle.id, CycleSubject.kind == "person")).all()
+    return {code: sorted(flags) for code, flags in rows}
+
+
+def test_history_comes_from_the_published_months_and_leave_months_do_not_count(app):
+    with tenant(app, "xiaoshou") as db:
+        months = [publish_month(db, f"2026-0{m}") for m in (1, 2, 3)]
+        third = person_subject(db, months[2], ON_LEAVE)
+        assert third.inputs["events"] == {"personal_leave_days": "10"}
+        assert third.inputs["history"] == [
+            {"period": "2026-01", "score": "79.80", "score_without_leave": "81.30"},
+            {"period": "2026-02", "score": "79.80", "score_without_leave": "81.30"}]
+        assert person_subject(db, months[2], WEAK).inputs["history"] == [
+            {"period": "2026-01", "score": "74.50"}, {"period": "2026-02", "score": "74.50"}]
+        flags = flags_of(db, months[2])
+        assert flags[WEAK] == ["training"] and flags[ON_LEAVE] == []
+        assert flags_of(db, months[1])[WEAK] == []  # two months below 80 are not yet three
+
+
+def test_the_listings_equal_jixiao_score_with_the_history_rebuilt_from_the_case_files(app):
+    """Each month scored from its exported case, with the history made from the earlier months'
+    scored case files (and their totals without personal leave scored the same way)."""
+    with tenant(app, "xiaoshou") as db:
+        months = [publish_month(db, f"2026-0{m}", leave_days="10" if m != 2 else None) for m in (1, 2, 3, 4)]
+        schemes = get_schemes()
+        totals: dict[str, dict[str, tuple[str, str]]] = {}
+        for cycle in months:
+            case = cycles.case_of(cycle)
+            for person in case["people"]:
+                history = [{"period": p, "score": s, **({"score_without_leave": w} if w != s else {})}
+                           for p, (s, w) in sorted((p, t[person["id"]]) for p, t in totals.items() if person["id"] in t)]
+                person["inputs"] = {**person["inputs"], "history": history}
+            result = score_case(*build_case(case, schemes))
+            assert {p.id: sorted(p.flags) for p in result.people} == flags_of(db, cycle)
+            without = {**case, "people": [{**p, "inputs": {**p["inputs"], "history": [], "events": {
+                **p["inputs"].get("events", {}), "personal_leave_days": 0}}} for p in case["people"]]}
+            again = {p.id: p.score for p in score_case(*build_case(without, schemes)).people}
+            totals[cycle.period] = {p.id: (f"{p.score:.2f}", f"{again[p.id]:.2f}") for p in result.people
+                                    if p.score is not None}
+        assert flags_of(db, months[3])[WEAK] == ["training"]
+
+
+def test_records_reach_the_months_not_yet_published_and_only_the_subjects_that_change(app):
+    with tenant(app, "xiaoshou") as db:
+        published = publish_month(db, "2026-01", leave_days=None)
+        cycle = cycles.create_cycle("sales-attitude", "2026-02", "二月", {}, "test")
+        person = db.scalar(select(Person).where(Person.number == WEAK))
+        db.add(PayRecord(person_id=person.id, base="5000.00", coefficient="1.2", updated_by="test"))
+        leave(db, WEAK, "2026-02", "1.5")
+        leave(db, WEAK, "2026-01", "2")  # a published month's inputs no longer change
+        db.flush()
+        derived.refresh_people([person.id], "test")
+        subject = person_subject(db, cycle, WEAK)
+        assert subject.inputs["pay"] == {"base": "5000.00", "coefficient": "1.2"}
+        assert subject.inputs["events"] == {"personal_leave_days": "1.5"}
+        assert subject.inputs["history"] == [{"period": "2026-01", "score": "74.50"}]
+        assert "events" not in person_subject(db, published, WEAK).inputs
+        versions = {s.code: s.inputs_version for s in cycles.subjects(cycle)}
+        assert derived.refresh(cycle, "test") == 0  # nothing changed: nothing written
+        assert {s.code: s.inputs_version for s in cycles.subjects(cycle)} == versions
+
+
+def test_a_derived_write_racing_a_save_is_refused_whole(app):
+    with tenant(app, "xiaoshou") as db:
+        cycle = cycles.create_cycle("sales-attitude", "2026-02", "二月", {}, "test")
+        first, second = [s for s in cycles.subjects(cycle) if s.kind == "person"][:2]
+        read = [SimpleNamespace(id=s.id, inputs_version=s.inputs_version) for s in (first, second)]
+        cycles.set_inputs(second, cycle, {"ratings": ratings(80)}, second.inputs_version, "someone")
+        with pytest.raises(CycleError, match="changed by someone else"):
+            cycles.set_many_inputs(cycle, [(s, {"training": True}) for s in read], "test")
