@@ -2,6 +2,9 @@
 of scorecards, the scheme's own checks next to the fields, and optimistic locking."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -71,6 +74,44 @@ def _problems(cycle, scheme, subject: CycleSubject, inputs: dict) -> dict[str, l
     return forms.scheme_problems(scheme, forms.mini_case(head, raw, subject.kind, stubs), subject.kind, subject.code)
 
 
+@dataclass
+class Saved:
+    """What became of a submitted input form: the HTTP status (200 saved, 422 a bad value, 409 a
+    stale or missing version or a plugin's refusal), the message, the errors by form field name, and
+    the inputs to show again (the submitted ones unless the version was missing)."""
+
+    status: int
+    message: str
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+def save_form(cycle, subject: CycleSubject, fields: list, form: Mapping[str, Any], account, unit_codes: set[str]) -> Saved:
+    """Save a subject's submitted form: the one path every input form takes (the subject's form
+    here, and a scheme's own grids such as the sales ratings). ``fields`` are the declared fields
+    the account may edit; the values are checked by their declarations (:func:`core.cycles.inputs.parse`),
+    the plugins are asked (``jixiao_event_inputs_saving``), and the inputs are written only if nobody
+    saved them since the ``inputs_version`` the form carries (optimistic locking). Commits on
+    success, rolls back otherwise; the caller checks the cycle is editable and the account may edit."""
+    current = subject.inputs or {}
+    parsed = forms.parse(fields, form, current, unit_codes)
+    if parsed.errors:
+        return Saved(422, _("Not saved: correct the fields marked below."), parsed.errors, parsed.inputs)
+    version = form.get("inputs_version", "")
+    if not version.isdigit():
+        return Saved(409, _("The form did not say which version it edits; reload the page."), {}, current)
+    try:
+        bulk.inputs_saving(cycle, subject, account, fields, parsed.inputs)
+        service.set_inputs(subject, cycle, parsed.inputs, int(version), f"user:{account.username}")
+        db_session.commit()
+        saved = Saved(200, _("Saved."), {}, parsed.inputs)
+    except CycleError as exc:
+        db_session.rollback()
+        saved = Saved(409, str(exc), {}, parsed.inputs)
+    db_session.refresh(subject)
+    return saved
+
+
 @bp.get("/")
 @permission_required("results.mine")
 def index(cycle_id: int):
@@ -110,26 +151,8 @@ def subject_form(cycle_id: int, subject_id: int):
         if not editable:
             abort(409, _("This cycle is %(state)s: its inputs can no longer be changed.", state=cycle.state))
         allowed = [f for f in fields if may_edit_field(current_user, f.roles, subject.person_id)]
-        parsed = forms.parse(allowed, request.form, inputs, set(_unit_codes(cycle)))
-        field_errors = parsed.errors
-        version = request.form.get("inputs_version", "")
-        if field_errors:
-            status, message = 422, _("Not saved: correct the fields marked below.")
-            inputs = parsed.inputs
-        elif not version.isdigit():
-            status, message = 409, _("The form did not say which version it edits; reload the page.")
-        else:
-            try:
-                bulk.inputs_saving(cycle, subject, tenant_user(current_user), allowed, parsed.inputs)
-                service.set_inputs(subject, cycle, parsed.inputs, int(version), f"user:{tenant_user(current_user).username}")
-                db_session.commit()
-                message = _("Saved.")
-                inputs = parsed.inputs
-            except CycleError as exc:
-                db_session.rollback()
-                status, message = 409, str(exc)
-                inputs = parsed.inputs
-            db_session.refresh(subject)
+        saved = save_form(cycle, subject, allowed, request.form, tenant_user(current_user), set(_unit_codes(cycle)))
+        status, message, field_errors, inputs = saved.status, saved.message, saved.field_errors, saved.inputs
         if not request.headers.get("HX-Request") and status == 200:
             flash(message, "success")
             return redirect(url_for("cycle_inputs.subject_form", cycle_id=cycle.id, subject_id=subject.id))
