@@ -46,6 +46,7 @@ demo: setup
 	$(BIN)/jixiao db upgrade
 	$(BIN)/jixiao tenant load --demo $(DEMO_TENANTS)
 	$(BIN)/jixiao corporate demo-year jituan
+	$(BIN)/jixiao sales demo-year xiaoshou
 	$(BIN)/jixiao platform create-admin platform --demo
 
 # PostgreSQL figures use the local server unless JIXIAO_BENCH_DATABASE_URL names another.

@@ -7,6 +7,8 @@ SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL.
 """
 from __future__ import annotations
 
+import contextlib
+
 import itertools
 import os
 import shutil
@@ -122,6 +124,54 @@ def database_url(request, tmp_path, demo_templates):
         url = pg_create_database(name, template=template)
         yield url
         pg_drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def command_templates(demo_templates, tmp_path_factory):
+    """Per backend and `jixiao` command, lazily: a copy of the demo database the command ran in
+    (a demo year, say), made once per session; tests copy it again with :func:`copied_app`."""
+    made: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def get(backend: str, args: tuple[str, ...]) -> str:
+        key = (backend, args)
+        if key not in made:
+            template = demo_templates(backend)
+            if backend == "sqlite":
+                path = tmp_path_factory.mktemp("command") / "made.sqlite"
+                shutil.copyfile(template, path)
+                url, made[key] = f"sqlite:///{path}", str(path)
+            else:
+                name = f"jixiao_cmd_{os.getpid()}_{len(made)}"
+                url, made[key] = pg_create_database(name, template=template), name
+            app = make_test_app(url)
+            result = app.test_cli_runner().invoke(args=list(args))
+            assert result.exit_code == 0, result.output
+            app.extensions["jixiao.engine"].dispose()
+        return made[key]
+
+    yield get
+    for (backend, _args), name in made.items():
+        if backend == "postgresql":
+            pg_drop_database(name)
+
+
+@contextlib.contextmanager
+def copied_app(backend: str, template: str, tmp_path):
+    """An app on a fresh copy of a template database (a path for SQLite, a database name for PostgreSQL)."""
+    name = None
+    if backend == "sqlite":
+        shutil.copyfile(template, tmp_path / "copy.sqlite")
+        url = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    else:
+        name = f"jixiao_c_{os.getpid()}_{next(_counter)}"
+        url = pg_create_database(name, template=template)
+    app = make_test_app(url)
+    try:
+        yield app
+    finally:
+        app.extensions["jixiao.engine"].dispose()
+        if name:
+            pg_drop_database(name)
 
 
 @pytest.fixture

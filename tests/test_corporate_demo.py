@@ -6,8 +6,6 @@ The year is made once per database into a template of its own; each test gets a 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import pytest
 from sqlalchemy import func, select
@@ -15,55 +13,20 @@ from sqlalchemy import func, select
 from core.models import Cycle, CycleResult, CycleSubject, Tenant
 from core.plugins import get_schemes
 from core.scoring.cli import score_file
-from tests.conftest import BACKENDS, _counter, make_test_app, pg_create_database, pg_drop_database
+from tests.conftest import BACKENDS, copied_app
 from tests.test_cycles import tenant
 
 YEAR = 2025
 
 
-@pytest.fixture(scope="session")
-def year_templates(demo_templates, tmp_path_factory):
-    """Per backend, lazily: the demo database with the corporate year made in it."""
-    made: dict[str, str] = {}
-
-    def get(backend: str) -> str:
-        if backend not in made:
-            template = demo_templates(backend)
-            if backend == "sqlite":
-                path = tmp_path_factory.mktemp("year") / "year.sqlite"
-                shutil.copyfile(template, path)
-                url, made[backend] = f"sqlite:///{path}", str(path)
-            else:
-                name = f"jixiao_year_{os.getpid()}"
-                url, made[backend] = pg_create_database(name, template=template), name
-            app = make_test_app(url)
-            result = app.test_cli_runner().invoke(args=["corporate", "demo-year", "jituan", "--year", str(YEAR),
-                                                        "--current", f"{YEAR + 1}-02"])
-            assert result.exit_code == 0, result.output
-            app.extensions["jixiao.engine"].dispose()
-        return made[backend]
-
-    yield get
-    if "postgresql" in made:
-        pg_drop_database(made["postgresql"])
+YEAR_COMMAND = ("corporate", "demo-year", "jituan", "--year", str(YEAR), "--current", f"{YEAR + 1}-02")
 
 
 @pytest.fixture(params=BACKENDS)
-def year_app(request, tmp_path, year_templates):
-    """A fresh copy of the demo year for one test."""
-    template = year_templates(request.param)
-    name = None
-    if request.param == "sqlite":
-        shutil.copyfile(template, tmp_path / "year.sqlite")
-        url = f"sqlite:///{tmp_path / 'year.sqlite'}"
-    else:
-        name = f"jixiao_y_{os.getpid()}_{next(_counter)}"
-        url = pg_create_database(name, template=template)
-    app = make_test_app(url)
-    yield app
-    app.extensions["jixiao.engine"].dispose()
-    if name:
-        pg_drop_database(name)
+def year_app(request, tmp_path, command_templates):
+    """A fresh copy of the demo year for one test (the year is made once per database)."""
+    with copied_app(request.param, command_templates(request.param, YEAR_COMMAND), tmp_path) as app:
+        yield app
 
 
 def stored_results(db, cycle):
