@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.cycles import service as cycles
 from core.models import Cycle, CycleResult, CycleSubject
@@ -225,3 +225,12 @@ def test_every_role_sees_only_what_schemes_md_allows(year_app):
             assert shown == (username in ACCESS[name]["shown"]), f"{username} on {name}: 吴婷 shown={shown}"
             if username != "admin" and name != "her result":
                 assert base not in body, f"{username} sees the pay base on {name}"
+
+
+def test_the_command_run_again_makes_nothing(year_app):
+    with tenant(year_app, "xiaoshou") as db:
+        before = db.scalar(select(func.count()).select_from(SalesEvent))
+    again = year_app.test_cli_runner().invoke(args=list(YEAR_COMMAND))
+    assert again.exit_code == 0 and "the sales year 2025 is already there; nothing made" in again.output
+    with tenant(year_app, "xiaoshou") as db:
+        assert db.scalar(select(func.count()).select_from(SalesEvent)) == before
