@@ -36,3 +36,15 @@ def prepare(tenant_slug: str, scheme_id: str, label: str, year: int | None,
         click.echo(f"{tenant_slug}: the {label} year {year} is already there; nothing made")
         return None
     return year, current
+
+
+def read_old_notifications() -> None:
+    """A demo's finished months were read long ago: only what the current month asks stays unread."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from core.models import Notification
+
+    db_session.execute(update(Notification).where(Notification.read_at.is_(None))
+                       .values(read_at=datetime.now(timezone.utc)).execution_options(synchronize_session=False))

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from core.cycles import service as cycles
 from core.db import db_session
+from core.demo_year import read_old_notifications
 from core.models import Cycle, CycleSubject, OrgUnit, Person, RoleMembership, User
 from core.passwords import hash_password
 from core.tenant_files import DEMO_PASSWORD
@@ -135,16 +136,6 @@ def _at(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
 
 
-def _read_notifications() -> None:
-    """A finished month's notices were read long ago; only the current month's stay unread."""
-    from sqlalchemy import update
-
-    from core.models import Notification
-
-    db_session.execute(update(Notification).where(Notification.read_at.is_(None))
-                       .values(read_at=datetime.now(timezone.utc)).execution_options(synchronize_session=False))
-
-
 def _month_end(period: str) -> date:
     year, month = int(period[:4]), int(period[5:7])
     return date(year, month, calendar.monthrange(year, month)[1])
@@ -258,7 +249,7 @@ def _month(year: int, month: int, rng: random.Random, users: dict[str, User], ac
     if close:
         cycles.transition(cycle, "closed", actor)
     _backdate(cycle, year, month)
-    _read_notifications()
+    read_old_notifications()
     db_session.flush()
     return period
 

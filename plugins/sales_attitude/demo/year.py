@@ -23,12 +23,13 @@ import csv
 import io
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from core.cycles import service as cycles
 from core.db import db_session
+from core.demo_year import read_old_notifications
 from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person, RoleMembership, User
 from core.passwords import hash_password
 from core.tenant_files import DEMO_PASSWORD
@@ -77,7 +78,7 @@ def build(year: int, current: str | None = None, seed: int | None = None, actor:
     rng = random.Random(seed if seed is not None else year)
     made = Made()
     made.accounts = _accounts()
-    _pay(rng)
+    _pay(rng, year)
     months = [("last", year, m) for m in range(1, 13)]
     if current:
         months += [("this", year + 1, m) for m in range(1, int(current[5:7]) + 1)]
@@ -89,10 +90,12 @@ def build(year: int, current: str | None = None, seed: int | None = None, actor:
         made.cycles.append(period)
         if not last and index < len(months) - 2:
             cycles.transition(cycle, "closed", actor)
+        _backdate(cycle, y, m, latest=index == len(months) - 2)
         if cycle.state in ("published", "closed"):
-            _backdate(cycle, y, m)
             made.plans += _plans(cycle, which, m, y)
         _close_plans(period)
+        if not last:
+            read_old_notifications()
     return made
 
 
@@ -126,14 +129,14 @@ def _user(username: str) -> User:
     return db_session.scalar(select(User).where(User.username == username))
 
 
-def _pay(rng: random.Random) -> None:
-    """HR sets every salesperson's pay base and coefficient (supervisors higher)."""
+def _pay(rng: random.Random, year: int) -> None:
+    """HR sets every salesperson's pay base and coefficient (supervisors higher) at the start of the year."""
     from plugins.sales_attitude.pay import service as pay
 
     for person in _sales_people():
         base = rng.choice(["4800.00", "5200.00", "5600.00"]) if person.staff_class == "staff" else "7800.00"
         coefficient = rng.choice(["1.0", "1.1", "1.2"]) if person.staff_class == "staff" else "1.3"
-        pay.set_pay(person, base, coefficient, None, f"user:{HR}")
+        pay.set_pay(person, base, coefficient, None, f"user:{HR}").updated_at = _at(date(year, 1, 2), 9)
 
 
 # ----------------------------------------------------------------------------------- events
@@ -153,6 +156,9 @@ def _month_events(period: str, which: str, month: int, rng: random.Random) -> li
         if (which, month) in STORIES.get(person.number, {}):
             if (which, month) in LONG_LEAVE.get(person.number, ()):  # the story's month: its leave alone
                 rows.append((person, days[3], "personal_leave_days", "10", "家中有事，经批准请事假"))
+            else:  # a bad month: late twice and a complaint
+                rows += [(person, days[1], "late", "1", ""), (person, days[6], "late", "1", ""),
+                         (person, days[8], "complaint", "1", rng.choice(NOTES["complaint"]))]
             continue
         counts = {"late": rng.choice([0, 0, 0, 1, 1, 2, 3]), "early_leave": rng.choice([0, 0, 0, 0, 1]),
                   "overtime": rng.choice([0, 0, 1, 2, 3]), "extra_work": rng.choice([0, 0, 1, 1, 2]),
@@ -227,13 +233,38 @@ def _at(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
 
 
-def _backdate(cycle: Cycle, year: int, month: int) -> None:
-    """Results on the 5th of the next month, closed on the 20th (the records were made just now)."""
+def _backdate(cycle: Cycle, year: int, month: int, latest: bool) -> None:
+    """A month's steps on the days they would have happened (the records were made just now):
+    opened on the 1st, events recorded on their day, ratings in by the month's end, results on the
+    5th of the next month, closed on the 20th. The latest finished month was published yesterday,
+    so that its 7-day appeal window is open in the demo."""
+    from sqlalchemy import update
+
+    from plugins.sales_attitude.events.models import EventImport, SalesEvent
+
+    first, end = date(year, month, 1), _month_end(f"{year}-{month:02d}")
+    cycle.created_at = cycle.opened_at = _at(first, 9)
+    recorded = db_session.execute(select(SalesEvent.id, SalesEvent.day).where(SalesEvent.day >= first,
+                                                                              SalesEvent.day <= end)).all()
+    if recorded:  # recorded on their day (bulk UPDATE by primary key)
+        db_session.execute(update(SalesEvent), [{"id": i, "created_at": _at(day, 18)} for i, day in recorded])
+    db_session.execute(update(EventImport).where(EventImport.filename == f"attendance-{year}-{month:02d}.csv")
+                       .values(created_at=_at(end, 18)).execution_options(synchronize_session=False))
+    if cycle.state not in ("published", "closed"):
+        return
+    db_session.execute(update(CycleSubject).where(CycleSubject.cycle_id == cycle.id)
+                       .values(inputs_updated_at=_at(end, 17)).execution_options(synchronize_session=False))
     following = date(year + (month == 12), month % 12 + 1, 1)
-    cycle.review_at = cycle.computed_at = _at(following.replace(day=4), 10)
-    cycle.published_at = _at(following.replace(day=5), 10)
+    published = _at(following.replace(day=5), 10)
+    if latest:
+        yesterday = date.today() - timedelta(days=1)
+        published = _at(max(yesterday, end + timedelta(days=1)), 10)
+    cycle.review_at = cycle.computed_at = published - timedelta(hours=1)
+    cycle.published_at = published
     if cycle.state == "closed":
         cycle.closed_at = _at(following.replace(day=20), 10)
+    db_session.execute(update(CycleResult).where(CycleResult.cycle_id == cycle.id)
+                       .values(computed_at=cycle.computed_at).execution_options(synchronize_session=False))
 
 
 # ----------------------------------------------------------------------------------- competence
@@ -255,11 +286,12 @@ def _plans(cycle: Cycle, which: str, month: int, year: int) -> int:
     end_index = (year + (month == 12)) * 12 + first - 1 + length - 1
     end = f"{end_index // 12}-{end_index % 12 + 1:02d}"
     head = _user(HEADS[db_session.get(OrgUnit, person.unit_id).code])
-    competence.create_plan(person, competence.source_from_listing(cycle, person), {
+    made = competence.create_plan(person, competence.source_from_listing(cycle, person), {
         "kind": kind,
         "goals": "月度考评总分稳定在80分以上；客户投诉为零" if kind == "training" else "适应新岗位要求，三个月内独立上岗",
         "actions": "参加公司销售技能培训；主管每周带教一次；每月面谈" if kind == "training" else "转岗至市场部客户服务岗；岗前培训两周",
         "owner_id": str(head.id), "start_month": start, "end_month": end}, f"user:{HR}")
+    made.created_at = made.updated_at = _at(date(year + (month == 12), first, 6), 10)  # the day after the results
     return 1
 
 
@@ -275,8 +307,23 @@ def _close_plans(period: str) -> None:
         if ending is None:
             continue
         outcome, decision = ending
-        day = _month_end(period).isoformat()
+        day = _month_end(period)
         owner = db_session.get(User, plan.owner_id)
-        competence.add_note(plan, {"day": day, "note": "月末面谈：各项目标已达成，表现稳定。"}, f"user:{owner.username}")
-        competence.close_plan(plan, {"outcome": outcome, "decision": decision, "evaluated_on": day,
+        note = competence.add_note(plan, {"day": day.isoformat(), "note": "月末面谈：各项目标已达成，表现稳定。"},
+                                   f"user:{owner.username}")
+        note.created_at = _at(day, 16)
+        competence.close_plan(plan, {"outcome": outcome, "decision": decision, "evaluated_on": day.isoformat(),
                                      "evaluation": "考评总分连续两个月达到80分以上，目标达成。"}, plan.version, f"user:{HR}")
+        plan.updated_at = _at(day, 17)
+        if decision == "new_post":
+            _move_to_new_post(db_session.get(Person, plan.person_id))
+
+
+def _move_to_new_post(person: Person) -> None:
+    """HR carries out the decision in the org: the person leaves the sales staff for 市场部's customer service."""
+    from core.org.service import save_person
+
+    market = db_session.scalar(select(OrgUnit.id).where(OrgUnit.code == "MKT"))
+    save_person(person, {"number": person.number, "name": person.name, "unit_id": market,
+                         "position": "客户服务专员", "staff_class": None, "status": "regular", "active": True},
+                person.version)
