@@ -201,3 +201,41 @@ def test_a_responsibility_letter_is_written_goal_by_goal_with_its_checks(app, pa
     assert "30%" in page.locator("#goals-table tbody tr").first.inner_text()  # the guidance named on the 31% goal
     assert page.evaluate("window.__marker") == "same page"  # every step was an htmx swap, no reload
     assert page.problems == [], page.problems
+
+
+def test_a_unit_head_rates_a_row_and_sees_it_saved_with_its_total(app, page):
+    """The sales ratings grid: each row saves on its own as it changes; the total follows; a rating
+    out of range is refused beside the field and nothing else is lost."""
+    from sqlalchemy import select
+
+    from core.cycles import service
+    from core.db import db_session
+    from core.models import CycleSubject, Tenant
+    from core.tenancy import set_tenant
+
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "xiaoshou")))
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        service.transition(cycle, "open", "test")
+        db_session.commit()
+        cycle_id = cycle.id
+        subject_id = db_session.scalar(select(CycleSubject.id).where(CycleSubject.cycle_id == cycle_id,
+                                                                     CycleSubject.code == "X011"))
+
+    login(page, "xiaoshou", "wanghaijun")
+    page.goto(f"{page.base}/t/xiaoshou/sales/cycles/{cycle_id}/ratings")
+    row = page.locator(f"#rate-row-{subject_id}")
+    for name, value in (("basic_ability", "84"), ("proficiency", "80"), ("coordination", "76"), ("service", "90")):
+        row.locator(f"input[name=ratings__{name}]").fill(value)
+    row.locator("input[name=ratings__service]").dispatch_event("change")
+    # 100 × 0.15 + 84 × 0.15 + 80 × 0.20 + 90 × 0.25 + 76 × 0.25 = 85.10
+    expect(page.locator(f"#rate-total-{subject_id}")).to_contain_text("85.10", timeout=10_000)
+    expect(page.locator("#ratings-progress")).to_contain_text("1")
+    row.locator("input[name=ratings__coordination]").fill("101")
+    row.locator("input[name=ratings__coordination]").dispatch_event("change")
+    expect(page.locator(f"#rate-status-{subject_id}")).to_contain_text("101", timeout=10_000)
+    page.reload()
+    expect(page.locator(f"#rate-row-{subject_id} input[name=ratings__coordination]")).to_have_value("76")
+    expect(page.locator(f"#rate-row-{subject_id} input[name=ratings__basic_ability]")).to_have_value("84")
+    refused = [p for p in page.problems if "status of 422" in p]  # the refused 101, answered as it should be
+    assert len(refused) == 1 and [p for p in page.problems if p not in refused] == [], page.problems
