@@ -1,18 +1,22 @@
 """After publication: interviews and signatures, appeals within the scheme's window, adjusted
-scores with their history, and the notifications that tell people what to do.
+scores with their history, inputs corrected for an appeal and the cycle re-scored from them, and
+the notifications that tell people what to do.
 
 Works in the caller's transaction; every change is audited; a changed score keeps its history.
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
 from core.audit import record
 from core.db import db_session
-from core.models import (Acknowledgement, Appeal, Cycle, CycleResult, CycleSubject, Holiday, Notification,
+from core.models import (Acknowledgement, Appeal, AuditLog, Cycle, CycleResult, CycleSubject, Holiday, Notification,
                          RoleMembership, ScoreChange, User)
 from core.plugins import get_schemes
 from core.scoring.blocks import competition_ranks
@@ -21,6 +25,10 @@ from core.tenancy import current_tenant_id
 
 
 MAX_SCORE = Decimal("1000000")
+# How an appeal is decided: the result stands; HR's new score replaces it (when the scheme allows);
+# the appealed subject's inputs were corrected and the cycle re-scored from them.
+DECISIONS = ("upheld", "adjusted", "corrected")
+CORRECTION_ACTION = "correct_inputs"  # the audit action of an input correction made for an appeal
 
 
 class AfterError(ValueError):
@@ -73,17 +81,20 @@ def admins() -> list[int]:
 
 
 def notify_published(cycle: Cycle, link_for) -> int:
-    """Tell every assessed person with an account that their result is out (one query, one insert)."""
+    """Tell every assessed person with an account that their result is out (one query, one insert);
+    a person the scheme did not score this time is told so, not asked to sign."""
     rows = db_session.execute(
-        select(User.id, CycleResult.id)
+        select(User.id, CycleResult.id, CycleResult.score)
         .join(CycleSubject, CycleSubject.person_id == User.person_id)
         .join(CycleResult, CycleResult.subject_id == CycleSubject.id)
         .where(CycleSubject.cycle_id == cycle.id, User.active.is_(True))).all()
     if rows:
+        scored = _("Your result of %(cycle)s is published; please read and sign it.", cycle=cycle.name)
+        unscored = _("%(cycle)s is published; you were not scored in it (see why on the result page).", cycle=cycle.name)
         db_session.execute(insert(Notification), [
             dict(tenant_id=cycle.tenant_id, user_id=user_id, link=link_for(result_id),
-                 message=_("Your result of %(cycle)s is published; please read and sign it.", cycle=cycle.name))
-            for user_id, result_id in rows])
+                 message=scored if score is not None else unscored)
+            for user_id, result_id, score in rows])
     return len(rows)
 
 
@@ -114,6 +125,8 @@ def record_interview(result: CycleResult, text: str, actor: str) -> Acknowledgem
 
 def person_signs(result: CycleResult, actor: str) -> Acknowledgement:
     """The person confirms they have read the result (and the interview record, when there is one)."""
+    if result.score is None:
+        raise AfterError(_("You were not scored in this cycle: there is no result to sign."))
     ack = acknowledgement(result)
     if ack.person_signed_at is not None:
         raise AfterError(_("You have already signed this result."))
@@ -166,19 +179,32 @@ def investigate(appeal: Appeal, cycle: Cycle, note: str, actor: str) -> Appeal:
     return appeal
 
 
+def decision_label(decision: str | None) -> str:
+    """A decision as people read it."""
+    return {"upheld": _("upheld"), "adjusted": _("adjusted"),
+            "corrected": _("corrected: inputs corrected and recomputed")}.get(decision or "", decision or "")
+
+
 def decide(appeal: Appeal, cycle: Cycle, decision: str, new_score: str | None, note: str, actor: str,
            person_user_ids: list[int]) -> Appeal:
-    """Uphold the result or adjust it; an adjusted score is re-graded, the cycle re-ranked, and the
-    change kept in the score's history."""
+    """Uphold the result, adjust it, or confirm the corrections of its inputs.
+
+    - adjusted: HR's new score is re-graded, the cycle re-ranked, and the change kept in the
+      score's history (unless the scheme refuses adjusting this result alone);
+    - corrected: the inputs were corrected for this appeal (:func:`correct_inputs`); the cycle is
+      re-scored from its stored inputs and every result that changed is updated (:func:`rescore`).
+    Both need HR's investigation first."""
     _published(cycle)
     if appeal.state == "decided":
         raise AfterError(_("This appeal is already decided."))
-    if decision not in ("upheld", "adjusted"):
-        raise AfterError(_("%(value)s is not a decision; allowed: upheld, adjusted.", value=decision))
+    if decision not in DECISIONS:
+        raise AfterError(_("%(value)s is not a decision; allowed: %(allowed)s.", value=decision,
+                           allowed=", ".join(DECISIONS)))
     note = (note or "").strip()
     if not note:
         raise AfterError(_("Give the reasons for the decision."))
     result = db_session.get(CycleResult, appeal.result_id)
+    recomputed: list[int] = []
     if decision == "adjusted":
         if appeal.state != "investigating":
             raise AfterError(_("A score is adjusted only after HR's investigation is recorded."))
@@ -188,21 +214,196 @@ def decide(appeal: Appeal, cycle: Cycle, decision: str, new_score: str | None, n
             raise AfterError(_("%(value)s is not a score; write it like 4.35.", value=new_score)) from None
         if abs(score) > MAX_SCORE:
             raise AfterError(_("%(value)s is not a plausible score.", value=new_score))
-        scheme = get_schemes()[cycle.scheme_id]
-        subject = db_session.get(CycleSubject, result.subject_id)
-        refused = scheme.adjust_refusal(subject.kind, result.flags, result.extra) if scheme.adjust_refusal else None
+        refused = adjust_refused(cycle, result)
         if refused:
             raise AfterError(refused)
         if score == result.score:
             raise AfterError(_("The adjusted score equals the current one; choose upheld instead."))
         adjust_score(cycle, result, score, _("appeal decided: %(note)s", note=note), actor)
         appeal.new_score = score
+    elif decision == "corrected":
+        if appeal.state != "investigating":
+            raise AfterError(_("Inputs are corrected only after HR's investigation is recorded."))
+        subject = db_session.get(CycleSubject, result.subject_id)
+        recomputed = rescore(cycle, appeal, subject, note, actor)
+        db_session.refresh(result)
+        appeal.new_score = result.score
     appeal.state, appeal.decision, appeal.decision_note = "decided", decision, note[:5000]
     appeal.decided_by, appeal.decided_at = actor, now()
-    record("decide", appeal, after={"decision": decision, "new_score": str(appeal.new_score) if appeal.new_score else None})
+    after = {"decision": decision, "new_score": str(appeal.new_score) if appeal.new_score is not None else None}
+    if decision == "corrected":
+        after["recomputed_results"] = recomputed
+    record("decide", appeal, after=after)
     notify(person_user_ids, _("Your appeal on %(cycle)s was decided: %(decision)s.", cycle=cycle.name,
-                              decision=_("upheld") if decision == "upheld" else _("adjusted")))
+                              decision=decision_label(decision)))
     return appeal
+
+
+def adjust_refused(cycle: Cycle, result: CycleResult) -> str | None:
+    """Why the scheme does not let this result's score be adjusted alone, else None."""
+    scheme = get_schemes()[cycle.scheme_id]
+    if not scheme.adjust_refusal:
+        return None
+    subject = db_session.get(CycleSubject, result.subject_id)
+    return scheme.adjust_refusal(subject.kind, result.flags, result.extra)
+
+
+# ----------------------------------------------------------------------------------- corrections
+
+def correction_problem(appeal: Appeal, cycle: Cycle, subject: CycleSubject) -> str | None:
+    """Why the inputs of ``subject`` cannot be corrected for ``appeal`` now, else None: only the
+    appealed subject's, while the results are published and the appeal is being investigated."""
+    result = db_session.get(CycleResult, appeal.result_id)
+    if result is None or result.subject_id != subject.id or result.cycle_id != cycle.id:
+        return _("This appeal is not about %(name)s's result.", name=subject.name)
+    if cycle.state != "published":
+        return _("Inputs are corrected for an appeal while the results are published; this cycle is %(state)s.",
+                 state=cycle.state)
+    if appeal.state != "investigating":
+        return _("Inputs are corrected for an appeal while HR investigates it; record the investigation first "
+                 "(this appeal is %(state)s).", state=appeal.state)
+    return None
+
+
+def correct_inputs(appeal: Appeal, cycle: Cycle, subject: CycleSubject, inputs: dict[str, Any], version: int,
+                   actor: str) -> int:
+    """Correct the appealed subject's inputs in a published cycle (optimistic locking on
+    ``version``); audited as a correction naming the appeal, with the inputs before and after.
+    The results change only when the appeal is decided "corrected".
+
+    :return: the new version. :raises AfterError: not allowed now (see :func:`correction_problem`);
+        :raises core.cycles.service.CycleError: a stale version."""
+    from core.cycles import service
+
+    problem = correction_problem(appeal, cycle, subject)
+    if problem:
+        raise AfterError(problem)
+    before = dict(subject.inputs or {})
+    new_version = service.write_inputs(subject, inputs, version, actor)
+    record(CORRECTION_ACTION, subject, before={"inputs": before, "inputs_version": version},
+           after={"inputs": inputs, "inputs_version": new_version, "appeal_id": appeal.id, "result_id": appeal.result_id},
+           actor=actor)
+    return new_version
+
+
+def corrections(appeal: Appeal, subject: CycleSubject) -> list[AuditLog]:
+    """The corrections of the subject's inputs made for this appeal, oldest first (one query)."""
+    rows = db_session.scalars(select(AuditLog).where(
+        AuditLog.action == CORRECTION_ACTION, AuditLog.object_type == "CycleSubject",
+        AuditLog.object_id == str(subject.id)).order_by(AuditLog.id))
+    return [row for row in rows if (row.after or {}).get("appeal_id") == appeal.id]
+
+
+def inputs_corrected(appeal: Appeal, subject: CycleSubject, found: list[AuditLog] | None = None) -> bool:
+    """Do the subject's inputs now differ from what they were before this appeal's first correction?"""
+    found = corrections(appeal, subject) if found is None else found
+    return bool(found) and (found[0].before or {}).get("inputs") != (subject.inputs or {})
+
+
+def changed_inputs(before: Any, after: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """What differs between two inputs, as (dotted path, before, after), sorted by path."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in sorted(set(before) | set(after), key=str):
+            found.extend(changed_inputs(before.get(key), after.get(key), f"{path}.{key}" if path else str(key)))
+        return found
+    return [] if before == after else [(path, before, after)]
+
+
+def _plain_json(value: Any) -> Any:
+    """A value as a JSON column gives it back (tuples as lists, numbers' text kept)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+RESULT_FIELDS = ("score", "grade", "rank", "flags", "extra", "breakdown")
+
+
+def rescore(cycle: Cycle, appeal: Appeal, subject: CycleSubject, note: str, actor: str) -> list[int]:
+    """Score the published cycle again from its stored inputs, as :func:`core.cycles.service.compute`
+    does (the plugins refresh their derived inputs first, for the appealed subject only: a change
+    is audited as a correction too), and update every result whose score, grade, rank, flags,
+    extra or breakdown changed; the others are untouched. A score another decision adjusted stays
+    (its rank follows). Each score or grade change is kept in the score's history naming the
+    appeal; the other people whose score changed are told. A few queries, whatever the size.
+
+    :return: the ids of the results updated. :raises AfterError: the appealed subject's inputs are
+        as they were published (nothing was corrected: choose upheld), or the inputs do not score;
+        the caller rolls back then (the refresh may have written)."""
+    from core.cycles import service
+    from core.cycles.service import CycleError
+
+    found = corrections(appeal, subject)
+    before = dict(subject.inputs or {})
+    with service.correcting(cycle, subject):
+        try:
+            rows, _warnings = service.scored_rows(cycle)
+        except CycleError as exc:
+            raise AfterError("; ".join([str(exc)] + exc.problems[:10])) from None
+    db_session.refresh(subject)
+    current = subject.inputs or {}
+    published = (found[0].before or {}).get("inputs") if found else before
+    if published == current:
+        raise AfterError(_("The inputs of %(name)s were not changed for this appeal: correct them first, or "
+                           "choose upheld.", name=subject.name))
+    if current != before:  # the scheme's records of the appealed person, followed
+        record(CORRECTION_ACTION, subject, before={"inputs": before, "inputs_version": subject.inputs_version - 1},
+               after={"inputs": current, "inputs_version": subject.inputs_version, "appeal_id": appeal.id,
+                      "result_id": appeal.result_id, "derived": True}, actor=actor)
+    stored = {r.subject_id: r for r in db_session.scalars(select(CycleResult).where(CycleResult.cycle_id == cycle.id))}
+    kept = {sid: r for sid, r in stored.items() if r.adjusted and sid != subject.id}
+    if kept:  # ranks over the scores as they stand, adjusted ones included (as rerank does)
+        kinds = dict(db_session.execute(select(CycleSubject.id, CycleSubject.kind)
+                                        .where(CycleSubject.cycle_id == cycle.id)).all())
+        scores = {row["subject_id"]: row["score"] for row in rows}
+        scores.update({sid: r.score for sid, r in kept.items()})
+        ranks = competition_ranks((sid, kinds.get(sid), score) for sid, score in scores.items())
+        for row in rows:
+            row["rank"] = ranks.get(row["subject_id"])
+    stamp = now()
+    changed: list[CycleResult] = []
+    score_changed: list[int] = []
+    for row in rows:
+        result = stored.get(row["subject_id"])
+        if result is None:
+            continue  # no result was published for it: a correction does not add one
+        wanted = {"rank": row["rank"]} if result.subject_id in kept else {k: row[k] for k in RESULT_FIELDS}
+        stored_values = {k: getattr(result, k) for k in wanted}
+        if all(_same(k, stored_values[k], wanted[k]) for k in wanted):
+            continue
+        old = {k: _plain_json(v) for k, v in stored_values.items() if k != "breakdown"}
+        if "score" in wanted and not (_same("score", result.score, wanted["score"]) and result.grade == wanted["grade"]):
+            reason = (_("appeal #%(id)s decided: inputs corrected and recomputed: %(note)s", id=appeal.id, note=note)
+                      if result.subject_id == subject.id else
+                      _("recomputed after the inputs were corrected for appeal #%(id)s", id=appeal.id))
+            db_session.add(ScoreChange(result_id=result.id, actor=actor, score_before=result.score,
+                                       score_after=wanted["score"], grade_before=result.grade,
+                                       grade_after=wanted["grade"], reason=reason[:2000]))
+            if not _same("score", result.score, wanted["score"]) and result.subject_id != subject.id:
+                score_changed.append(result.subject_id)
+        for key, value in wanted.items():
+            setattr(result, key, value)
+        if "score" in wanted:
+            result.computed_at, result.adjusted = stamp, False
+        changed.append(result)
+        record("recompute", result, before=old,
+               after={**{k: _plain_json(v) for k, v in wanted.items() if k != "breakdown"}, "appeal_id": appeal.id},
+               actor=actor)
+    db_session.flush()
+    if score_changed:
+        people = db_session.scalars(select(CycleSubject.person_id).where(
+            CycleSubject.id.in_(score_changed), CycleSubject.person_id.is_not(None)))
+        users = db_session.scalars(select(User.id).where(User.person_id.in_(list(people)), User.active.is_(True)))
+        notify(list(users), _("Your result of %(cycle)s was recomputed after a correction made for an appeal.",
+                              cycle=cycle.name))
+    return [r.id for r in changed]
+
+
+def _same(key: str, current: Any, wanted: Any) -> bool:
+    if key == "score":
+        return (current is None) == (wanted is None) and (current is None or Decimal(str(current)) == Decimal(str(wanted)))
+    if key in ("flags", "extra", "breakdown"):
+        return _plain_json(current) == _plain_json(wanted)
+    return current == wanted
 
 
 def adjust_score(cycle: Cycle, result: CycleResult, score: Decimal, reason: str, actor: str) -> None:

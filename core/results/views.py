@@ -1,4 +1,5 @@
-"""A person's results, the interview and signatures, appeals and their decisions, notifications.
+"""A person's results, the interview and signatures, appeals and their decisions (upheld, adjusted,
+or corrected: the inputs corrected and the cycle recomputed), notifications.
 
 Who may read a result is decided by :func:`core.policy.can_see_result`, never here.
 """
@@ -12,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.cycles import after
 from core.cycles.after import AfterError
+from core.cycles.views import _label as scheme_label
 from core.db import db_session
 from core.models import Acknowledgement, Appeal, Cycle, CycleResult, CycleSubject, Notification
 from core.plugins import get_schemes
@@ -43,6 +45,50 @@ def get_appeal(appeal_id: int) -> Appeal:
     return appeal
 
 
+def result_term(cycle: Cycle, subject: CycleSubject):
+    """The wording of a result's terms (flags, extra keys, breakdown labels, input keys) in the
+    current language: the scheme's labels, else the labels of the input fields the scheme declares
+    for the subject (a field's last key, a group's first key), else the term as written."""
+    from core.i18n import current_locale
+    from core.scoring.case import Period
+
+    scheme = get_schemes().get(cycle.scheme_id)
+    words: dict[str, str] = {}
+    if scheme is not None and scheme.input_fields is not None:
+        locale = current_locale()
+        for field in scheme.fields_for(cycle.settings or {}, subject.kind, subject.staff_class,
+                                       Period.parse(cycle.period).kind):
+            parts = field.path.split(".")
+            words.setdefault(field.path, field.label(locale))
+            words.setdefault(parts[-1], field.label(locale))
+            if len(parts) > 1 and field.group(locale):
+                words.setdefault(parts[0], field.group(locale))
+
+    def term(key) -> str:
+        label = scheme_label(cycle.scheme_id, key)
+        if label != key or not isinstance(key, str):
+            return label
+        return words.get(key, key)
+    return term
+
+
+def not_scored_reason(result: CycleResult, subject: CycleSubject, term) -> str | None:
+    """Why a result has no score (the scheme excluded the person: an intern, a probation period ...),
+    else None."""
+    from core.org.forms import STATUS_LABELS
+
+    if result.score is not None:
+        return None
+    for flag in result.flags or ():
+        kind, _sep, status = str(flag).partition(":")
+        if kind == "excluded" and status:
+            return str(STATUS_LABELS.get(status, term(flag)))
+    if subject.excluded_reason:
+        return subject.excluded_reason
+    note = (result.breakdown or {}).get("note")
+    return note or _("the scheme does not score this subject")
+
+
 def _actor() -> str:
     return f"user:{tenant_user(current_user).username}"
 
@@ -70,8 +116,10 @@ def result(result_id: int):
     appeals = list(db_session.scalars(select(Appeal).where(Appeal.result_id == result.id).order_by(Appeal.id)))
     extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id], subject.person_id,
                               result.extra, result.breakdown)
+    term = result_term(cycle, subject)
     return render_page("results/result.html", result=result, subject=subject, cycle=cycle, ack=ack, appeals=appeals,
-                       extra=extra, breakdown=breakdown,
+                       extra=extra, breakdown=breakdown, term=term, decision_label=after.decision_label,
+                       not_scored=not_scored_reason(result, subject, term),
                        deadline=after.appeal_deadline(cycle), changes=after.history(result),
                        own=is_own_result(current_user, subject.person_id),
                        may_interview=may_interview(current_user, subject.unit_id, subject.person_id),
@@ -167,9 +215,20 @@ def appeal_page(appeal_id: int):
             flash(_("Someone else changed this appeal at the same moment; reload and check."), "error")
     _extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id], subject.person_id,
                                result.extra, result.breakdown)
+    may_investigate = can(current_user, "appeals.investigate")
+    corrections = after.corrections(appeal, subject)
+    may_correct = (may_investigate and appeal.state == "investigating" and cycle.state == "published"
+                   and not is_own_result(current_user, subject.person_id))
     return render_page("results/appeal.html", appeal=appeal, result=result, subject=subject, cycle=cycle,
-                       breakdown=breakdown,
-                       changes=after.history(result), may_investigate=can(current_user, "appeals.investigate"))
+                       breakdown=breakdown, term=result_term(cycle, subject),
+                       decision_label=after.decision_label, changes=after.history(result),
+                       may_investigate=may_investigate, may_correct=may_correct,
+                       correct_url=url_for("cycle_inputs.subject_form", cycle_id=cycle.id, subject_id=subject.id,
+                                           appeal=appeal.id),
+                       adjust_refused=after.adjust_refused(cycle, result), corrections=corrections,
+                       corrected=after.inputs_corrected(appeal, subject, corrections),
+                       published_inputs=(corrections[0].before or {}).get("inputs") if corrections else None,
+                       changed_inputs=after.changed_inputs)
 
 
 @bp.get("/notifications")
