@@ -110,17 +110,22 @@ def platform_admin_required(view: Callable) -> Callable:
     return wrapped
 
 
-def may_enter_inputs(user: Any, unit_id: int | None) -> bool:
+def may_enter_inputs(user: Any, unit_id: int | None, field_roles: Any = None) -> bool:
     """May the user open a cycle subject's input form as staff?
 
-    HR, committee members, leaders and surveyors: every subject (each edits only the fields declared
-    for their role, see :func:`may_edit_field`); a unit head: the subjects of the units they head.
-    The person assessed reaches their own form only for what is asked of them (a self-score).
+    HR: every subject; committee members, leaders and surveyors: every subject of a cycle whose
+    scheme asks one of their roles for an input (``field_roles``: the roles its declared fields name;
+    None when not known); a unit head: the subjects of the units they head. Each edits only the
+    fields declared for their role (:func:`may_edit_field`). The person assessed reaches their own
+    form only for what is asked of them (a self-score).
     """
     account = tenant_user(user)
     if account is None or not can(account, "inputs.enter"):
         return False
-    if account.roles & {"tenant_admin", "committee", "leader", "surveyor"}:
+    if "tenant_admin" in account.roles:
+        return True
+    broad = account.roles & {"committee", "leader", "surveyor"}
+    if broad and (field_roles is None or broad & set(field_roles)):
         return True
     return unit_id is not None and unit_id in headed_units(account)
 

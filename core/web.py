@@ -30,15 +30,66 @@ def render_page(template_name: str, **context: Any) -> str:
     """Render a page; an htmx request (not a history restore) gets only the block it targets.
 
     Blocks are named after the element ids they fill (``hx-target="#results"`` → block
-    ``results``, hyphens as underscores); any other htmx request gets block ``content``. A block
-    rendered alone does not see the template's top-level imports, so blocks import their macros.
+    ``results``, hyphens as underscores); a block the page inherits counts too (``#content``, the
+    page's main element, gets base.html's block ``content`` with the page's own blocks in it). An
+    htmx request whose ``HX-Target`` is missing or names no block of the page gets the full page.
+    A block rendered alone does not see the template's top-level imports, so blocks import their macros.
     """
     htmx = getattr(request, "htmx", None)
-    if htmx and not htmx.history_restore_request:
+    if htmx and not htmx.history_restore_request and htmx.target:
+        target = htmx.target.replace("-", "_")
         template = current_app.jinja_env.get_template(template_name)
-        target = (htmx.target or "").replace("-", "_")
-        return render_block(template_name, target if target in template.blocks else "content", **context)
+        if target in template.blocks:
+            return render_block(template_name, target, **context)
+        blocks = _inherited_blocks(template_name)
+        if target in blocks:
+            return _render_inherited_block(template_name, blocks, target, context)
     return render_template(template_name, **context)
+
+
+def _parent_template(name: str) -> str | None:
+    """The template ``name`` extends (a constant ``{% extends "..." %}``), else None."""
+    from jinja2 import nodes
+
+    env = current_app.jinja_env
+    source, _filename, _uptodate = env.loader.get_source(env, name)
+    found = env.parse(source).find(nodes.Extends)
+    return found.template.value if found is not None and isinstance(found.template, nodes.Const) else None
+
+
+def _inherited_blocks(template_name: str) -> dict[str, list]:
+    """Every block a page renders, its own and those of the templates it extends, each name with its
+    render functions nearest first: what Jinja assembles when it renders the whole page. Cached on
+    the compiled template (a reloaded template is a new object)."""
+    env = current_app.jinja_env
+    template = env.get_template(template_name)
+    cached = getattr(template, "_jixiao_blocks", None)
+    if cached is not None:
+        return cached
+    blocks: dict[str, list] = {}
+    name: str | None = template_name
+    seen: set[str] = set()
+    while name is not None and name not in seen:
+        seen.add(name)
+        for block, render in env.get_template(name).blocks.items():
+            blocks.setdefault(block, []).append(render)
+        name = _parent_template(name)
+    template._jixiao_blocks = blocks  # type: ignore[attr-defined]
+    return blocks
+
+
+def _render_inherited_block(template_name: str, blocks: dict[str, list], target: str, context: dict) -> str:
+    """One block of a parent template, rendered with the page's own blocks inside it."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.update_template_context(context)
+    template = app.jinja_env.get_template(template_name)
+    ctx = template.new_context(dict(context))
+    ctx.blocks.clear()
+    ctx.blocks.update({name: list(renders) for name, renders in blocks.items()})
+    try:
+        return app.jinja_env.concat(ctx.blocks[target][0](ctx))  # type: ignore[attr-defined]
+    except Exception:
+        return app.jinja_env.handle_exception()
 
 
 # --------------------------------------------------------------------------------------- pagination

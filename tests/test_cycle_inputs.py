@@ -320,3 +320,30 @@ def test_leaders_see_results_without_the_pay_inputs(app, client):
     AuthActions(client).logout("xiaoshou")
     AuthActions(client).login("xiaoshou", "admin")
     assert "7654.32" in text_of(client.get(f"/t/xiaoshou/cycles/{cycle_id}/results/{result_id}"))
+
+
+def test_roles_a_scheme_does_not_ask_and_ones_own_record_do_not_open_the_form(app, client):
+    """A committee member opens no sales form (the sales scheme asks the committee nothing), and a
+    unit head cannot read their own record's ratings on it (only what is asked of the person)."""
+    from core.models import RoleMembership, Tenant as TenantModel
+
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(TenantModel.id).where(TenantModel.slug == "xiaoshou")))
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        service.transition(cycle, "open", "test")
+        member = db_session.scalar(select(User).where(User.username == "zengwei"))
+        db_session.add(RoleMembership(user_id=member.id, role="committee"))
+        head = db_session.scalar(select(User).where(User.username == "wanghaijun"))
+        own = db_session.scalar(select(CycleSubject.id).where(CycleSubject.cycle_id == cycle.id,
+                                                              CycleSubject.person_id == head.person_id))
+        other = db_session.scalar(select(CycleSubject.id).where(CycleSubject.cycle_id == cycle.id,
+                                                                CycleSubject.code == "X011"))
+        db_session.commit()
+        cycle_id = cycle.id
+    AuthActions(client).login("xiaoshou", "zengwei")
+    assert client.get(f"/t/xiaoshou/cycles/{cycle_id}/inputs/{other}").status_code == 403
+    assert "X011" not in text_of(client.get(f"/t/xiaoshou/cycles/{cycle_id}/inputs/"))
+    AuthActions(client).logout("xiaoshou")
+    AuthActions(client).login("xiaoshou", "wanghaijun")
+    assert client.get(f"/t/xiaoshou/cycles/{cycle_id}/inputs/{own}").status_code == 403
+    assert client.get(f"/t/xiaoshou/cycles/{cycle_id}/inputs/{other}").status_code == 200

@@ -16,7 +16,8 @@ from core.models import (Appeal, Cycle, CycleResult, CycleSubject, Holiday, Noti
                          User)
 from core.tenancy import set_tenant
 from tests.conftest import AuthActions
-from tests.test_cycles import fill_corporate_inputs
+from tests.test_appeal_corrections import march  # noqa: F401 (a fixture: three published sales months)
+from tests.test_cycles import fill_corporate_inputs, tenant
 
 
 @contextmanager
@@ -282,3 +283,97 @@ def test_a_unit_head_cannot_rate_or_interview_themselves(app, published, client)
                                 .where(CycleSubject.person_id == head.person_id))
     login(client, "fengzhiqiang")
     assert client.post(f"/t/jituan/results/{own}/interview", data={"record": "自己面谈自己"}).status_code == 403
+
+
+# ------------------------------------------------------------------------------------- the scheme's words
+
+def sales_login(client, username):
+    AuthActions(client).logout("xiaoshou")
+    client.post("/lang", data={"locale": "en"})
+    assert AuthActions(client).login("xiaoshou", username).status_code == 302
+    return client
+
+
+def test_flags_extra_and_inputs_read_in_the_schemes_words(march, client):  # noqa: F811
+    own = march["results"]["X011"]  # March: 76.55, listed for training, pay 4593.00
+    sales_login(client, "employee")
+    mine = page(client.get(f"/t/xiaoshou/results/{own}"))
+    facts = mine[mine.index('<dl class="facts">'):mine.index("</dl>")]
+    assert "Listed for training</span>" in facts and "Performance pay</dt><dd>4593.00</dd>" in facts
+    assert ">training<" not in facts and ">pay<" not in facts
+    sales_login(client, "admin")
+    breakdown = page(client.get(f"/t/xiaoshou/cycles/{march['cycle']}/results/{own}"))
+    assert "Listed for training</span>" in breakdown and "Performance pay</dt><dd>4593.00</dd>" in breakdown
+    inputs = breakdown[breakdown.index("Inputs as entered"):]
+    assert "Manager ratings</dt>" in inputs and "Basic ability</code> 37" in inputs
+    assert "Earlier months' totals</dt>" in inputs and "<code>history</code>" not in inputs
+    assert "<code>basic_ability</code>" not in inputs
+
+
+def test_a_person_not_scored_is_told_why_and_not_asked_to_sign(app, client):
+    """陈晓红 (X014) in her internship: listed, not scored, nothing to sign."""
+    from core.models import Person
+
+    with tenant(app, "xiaoshou") as db:
+        db.scalar(select(Person).where(Person.number == "X014")).status = "intern"
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月考评", {}, "test")
+        for row in service.subjects(cycle):
+            if row.kind == "person":
+                service.set_inputs(row, cycle, {**row.inputs, "ratings": {k: "90" for k in (
+                    "basic_ability", "proficiency", "coordination", "service")}}, row.inputs_version, "test")
+        service.transition(cycle, "open", "test")
+        service.transition(cycle, "review", "test")
+        service.compute(cycle, "test")
+        service.transition(cycle, "published", "test")
+        db.commit()
+        own = db.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                        .where(CycleResult.cycle_id == cycle.id, CycleSubject.code == "X014"))
+        assert own.score is None and own.flags == ["excluded:intern"]
+        account = db.scalar(select(User.id).where(User.username == "chenxiaohong"))
+        told = db.scalar(select(Notification.message).where(Notification.user_id == account))
+        assert "you were not scored" in told
+        own_id = own.id
+    sales_login(client, "chenxiaohong")
+    result = page(client.get(f"/t/xiaoshou/results/{own_id}"))
+    assert "Not scored in this cycle: Intern." in result and "sign</button>" not in result
+    assert "Excluded: internship</span>" in result and "excluded:intern</span>" not in result
+    assert "Read and sign your result" not in page(client.get("/t/xiaoshou/"))
+    refused = client.post(f"/t/xiaoshou/results/{own_id}/sign", follow_redirects=True)
+    assert "You were not scored in this cycle" in page(refused)
+    sales_login(client, "employee")  # a colleague scored in the same month is asked to sign
+    assert "Read and sign your result of 九月考评" in page(client.get("/t/xiaoshou/"))
+
+
+# ------------------------------------------------------------------------------------- htmx targets
+
+def test_an_htmx_request_without_a_known_target_gets_the_whole_page(client):
+    """render_page: a block named by HX-Target (its own or inherited, such as base.html's
+    ``content``), else the full page — never a 500 for a page without the fallback block."""
+    sales_login(client, "admin")
+    for headers in ({"HX-Request": "true"}, {"HX-Request": "true", "HX-Target": "no-such-block"}):
+        response = client.get("/t/xiaoshou/sales/events", headers=headers)
+        assert response.status_code == 200 and page(response).startswith("<!doctype html>"), headers
+    content = client.get("/t/xiaoshou/sales/events", headers={"HX-Request": "true", "HX-Target": "content"})
+    body = page(content)
+    assert content.status_code == 200 and "<html" not in body and "<main" not in body
+    assert "Events" in body and 'class="topbar"' not in body  # base.html's content block, with the page's main
+    sales_login(client, "employee")
+    own = client.get("/t/xiaoshou/my/results", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert own.status_code == 200 and "<html" not in page(own) and "No published results yet." in page(own)
+    restore = client.get("/t/xiaoshou/my/results", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert page(restore).startswith("<!doctype html>")
+
+
+def test_another_tenants_appeal_opens_no_correction(app, published, march, client):  # noqa: F811
+    """?appeal= names an appeal of the tenant only: jituan's appeal id on xiaoshou's form is a 404."""
+    with in_jituan(app):
+        appeal = Appeal(result_id=published["own"], filed_by="user:employee", reason="跨租户的申诉编号测试。",
+                        state="investigating")
+        db_session.add(appeal)
+        db_session.commit()
+        appeal_id = appeal.id
+    sales_login(client, "admin")
+    url = f"/t/xiaoshou/cycles/{march['cycle']}/inputs/{march['subjects']['X011']}?appeal={appeal_id}"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"inputs_version": "1"}).status_code == 404
+    assert client.get(f"/t/xiaoshou/appeals/{appeal_id}").status_code == 404

@@ -5,21 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.cycles import bulk
+from core.cycles import after, bulk
 from core.cycles import inputs as forms
 from core.cycles import service
+from core.cycles.after import AfterError
 from core.cycles.service import CycleError
 from core.cycles.views import get_cycle
 from core.db import db_session
 from core.i18n import current_locale
-from core.models import CycleSubject
+from core.models import Appeal, CycleResult, CycleSubject
 from core.plugins import get_schemes
-from core.policy import (is_own_result, may_edit_field, may_enter_inputs, may_see_confidential,
+from core.policy import (can, is_own_result, may_edit_field, may_enter_inputs, may_see_confidential,
                          permission_required, tenant_user)
 from core.scoring.case import Period
 from core.web import paginate_list, render_page
@@ -32,9 +33,57 @@ def get_subject(cycle, subject_id: int) -> CycleSubject:
     subject = db_session.get(CycleSubject, subject_id)
     if subject is None or subject.cycle_id != cycle.id:
         abort(404)
-    if not (may_enter_inputs(current_user, subject.unit_id) or _own_with_self_fields(cycle, subject)):
+    if not (_as_staff(cycle, subject) or _own_with_self_fields(cycle, subject)):
         abort(403)
     return subject
+
+
+def get_correction(cycle, subject: CycleSubject) -> Appeal | None:
+    """The appeal for which the form corrects this subject's inputs in a published cycle
+    (``?appeal=<id>``), else None. 404: an unknown appeal, or one not about this subject's result;
+    403: not HR, or HR's own result; 409: not now (the cycle is not published, or the appeal is not
+    being investigated)."""
+    raw = request.args.get("appeal")
+    if raw is None:
+        return None
+    appeal = db_session.get(Appeal, int(raw)) if raw.isdigit() else None
+    result = db_session.get(CycleResult, appeal.result_id) if appeal is not None else None
+    if result is None or result.subject_id != subject.id:
+        abort(404)
+    if not can(current_user, "appeals.investigate") or is_own_result(current_user, subject.person_id):
+        abort(403)
+    problem = after.correction_problem(appeal, cycle, subject)
+    if problem:
+        abort(409, problem)
+    return appeal
+
+
+def _correction_urls(appeal_id: int):
+    """``url_for`` for the correction page: the form's own address keeps ``?appeal=`` (the form
+    template builds it without), so each autosave is a correction too."""
+    def build(endpoint: str, **values):
+        if endpoint == "cycle_inputs.subject_form":
+            values.setdefault("appeal", appeal_id)
+        return url_for(endpoint, **values)
+    return build
+
+
+def _field_roles(cycle) -> frozenset[str]:
+    """The roles the cycle's scheme asks for inputs (a field's role and those who may enter it too)."""
+    cache = g.setdefault("_field_roles", {})
+    if cycle.id not in cache:
+        fields = get_schemes()[cycle.scheme_id].input_fields
+        cache[cycle.id] = frozenset(r for f in (fields(cycle.settings) if fields else ()) for r in f.roles)
+    return cache[cycle.id]
+
+
+def _as_staff(cycle, subject: CycleSubject) -> bool:
+    """May the user open the subject's form as staff? Never their own record (there, only what is
+    asked of the person themselves), and committee members, leaders and surveyors only in a cycle
+    whose scheme asks them for something."""
+    if is_own_result(current_user, subject.person_id):
+        return False
+    return may_enter_inputs(current_user, subject.unit_id, _field_roles(cycle))
 
 
 def _own_with_self_fields(cycle, subject: CycleSubject) -> bool:
@@ -86,13 +135,16 @@ class Saved:
     inputs: dict[str, Any] = field(default_factory=dict)
 
 
-def save_form(cycle, subject: CycleSubject, fields: list, form: Mapping[str, Any], account, unit_codes: set[str]) -> Saved:
+def save_form(cycle, subject: CycleSubject, fields: list, form: Mapping[str, Any], account, unit_codes: set[str],
+              appeal: Appeal | None = None) -> Saved:
     """Save a subject's submitted form: the one path every input form takes (the subject's form
     here, and a scheme's own grids such as the sales ratings). ``fields`` are the declared fields
     the account may edit; the values are checked by their declarations (:func:`core.cycles.inputs.parse`),
     the plugins are asked (``jixiao_event_inputs_saving``), and the inputs are written only if nobody
-    saved them since the ``inputs_version`` the form carries (optimistic locking). Commits on
-    success, rolls back otherwise; the caller checks the cycle is editable and the account may edit."""
+    saved them since the ``inputs_version`` the form carries (optimistic locking). With ``appeal``,
+    the save is a correction of a published cycle's inputs for that appeal
+    (:func:`core.cycles.after.correct_inputs`, audited as such). Commits on success, rolls back
+    otherwise; the caller checks the cycle is editable (or the correction allowed) and the account may edit."""
     current = subject.inputs or {}
     parsed = forms.parse(fields, form, current, unit_codes)
     if parsed.errors:
@@ -100,12 +152,17 @@ def save_form(cycle, subject: CycleSubject, fields: list, form: Mapping[str, Any
     version = form.get("inputs_version", "")
     if not version.isdigit():
         return Saved(409, _("The form did not say which version it edits; reload the page."), {}, current)
+    actor = f"user:{account.username}"
     try:
         bulk.inputs_saving(cycle, subject, account, fields, parsed.inputs)
-        service.set_inputs(subject, cycle, parsed.inputs, int(version), f"user:{account.username}")
+        if appeal is not None:
+            after.correct_inputs(appeal, cycle, subject, parsed.inputs, int(version), actor)
+        else:
+            service.set_inputs(subject, cycle, parsed.inputs, int(version), actor)
         db_session.commit()
-        saved = Saved(200, _("Saved."), {}, parsed.inputs)
-    except CycleError as exc:
+        saved = Saved(200, _("Correction saved; it counts once the appeal is decided as corrected.")
+                      if appeal is not None else _("Saved."), {}, parsed.inputs)
+    except (CycleError, AfterError) as exc:
         db_session.rollback()
         saved = Saved(409, str(exc), {}, parsed.inputs)
     db_session.refresh(subject)
@@ -118,7 +175,7 @@ def index(cycle_id: int):
     """The subjects whose inputs this user may enter, with what each still needs."""
     cycle = get_cycle(cycle_id)
     rows = [s for s in service.subjects(cycle)
-            if may_enter_inputs(current_user, s.unit_id) or _own_with_self_fields(cycle, s)]
+            if _as_staff(cycle, s) or _own_with_self_fields(cycle, s)]
     missing: dict[str, int] = {}
     for line in service.problems_of(cycle):
         code = line.split(".", 1)[0]
@@ -134,16 +191,19 @@ def index(cycle_id: int):
 @permission_required("results.mine")
 def subject_form(cycle_id: int, subject_id: int):
     """One subject's inputs. htmx posts each change (autosave) and gets back the save status,
-    the new version, live totals and the checks; a plain post saves and redirects."""
+    the new version, live totals and the checks; a plain post saves and redirects. With
+    ``?appeal=<id>`` (HR, from the appeal's page, while it is investigated): the correction of the
+    appealed subject's inputs in the published cycle, each save audited as a correction."""
     cycle = get_cycle(cycle_id)
     subject = get_subject(cycle, subject_id)
+    appeal = get_correction(cycle, subject)
     scheme, fields = _context(cycle, subject)
-    if not may_enter_inputs(current_user, subject.unit_id):  # here only as the person assessed
+    if not _as_staff(cycle, subject):  # here only as the person assessed
         # the person assessed sees only what they enter themselves (never HR's fields, such as pay)
         fields = [f for f in fields if "self" in f.roles]
     if not may_see_confidential(current_user):
         fields = [f for f in fields if f.path not in scheme.confidential]
-    editable = cycle.state in service.EDITABLE_STATES
+    editable = cycle.state in service.EDITABLE_STATES or appeal is not None
     locale = current_locale()
     status, message, field_errors = 200, None, {}
     inputs = subject.inputs or {}
@@ -151,11 +211,13 @@ def subject_form(cycle_id: int, subject_id: int):
         if not editable:
             abort(409, _("This cycle is %(state)s: its inputs can no longer be changed.", state=cycle.state))
         allowed = [f for f in fields if may_edit_field(current_user, f.roles, subject.person_id)]
-        saved = save_form(cycle, subject, allowed, request.form, tenant_user(current_user), set(_unit_codes(cycle)))
+        saved = save_form(cycle, subject, allowed, request.form, tenant_user(current_user), set(_unit_codes(cycle)),
+                          appeal=appeal)
         status, message, field_errors, inputs = saved.status, saved.message, saved.field_errors, saved.inputs
         if not request.headers.get("HX-Request") and status == 200:
             flash(message, "success")
-            return redirect(url_for("cycle_inputs.subject_form", cycle_id=cycle.id, subject_id=subject.id))
+            return redirect(url_for("cycle_inputs.subject_form", cycle_id=cycle.id, subject_id=subject.id,
+                                    appeal=appeal.id if appeal is not None else None))
     problems = _problems(cycle, scheme, subject, inputs)
     totals = {f.path: forms.live_total(f, inputs) for f in fields if f.kind == "scorecard"}
     groups: dict[str, list] = {}
@@ -169,6 +231,11 @@ def subject_form(cycle_id: int, subject_id: int):
                    item_fields=forms.ITEM_FIELDS)
     if request.method == "POST" and request.headers.get("HX-Request"):
         return render_template("cycles/_inputs_saved.html", **context), status
+    if appeal is not None:
+        found = after.corrections(appeal, subject)
+        return render_page("results/correct_inputs.html", appeal=appeal, corrections=found,
+                           published_inputs=(found[0].before or {}).get("inputs") if found else None,
+                           changed_inputs=after.changed_inputs, url_for=_correction_urls(appeal.id), **context), status
     return render_page("cycles/inputs_form.html", **context), status
 
 

@@ -5,6 +5,8 @@ one per subject), audits every transition, and never commits.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -199,6 +201,23 @@ def compute(cycle: Cycle, actor: str) -> int:
     """
     if cycle.state not in ("open", "review"):
         raise CycleError(_("Results are computed while the cycle is open or in review; it is %(state)s.", state=cycle.state))
+    rows, warnings = scored_rows(cycle)
+    stamp = now()
+    for row in rows:
+        row.update(computed_at=stamp, adjusted=False)
+    db_session.execute(delete(CycleResult).where(CycleResult.cycle_id == cycle.id))
+    if rows:
+        db_session.execute(insert(CycleResult), rows)
+    cycle.computed_at = stamp
+    record("compute", cycle, after={"subjects": len(rows), "warnings": warnings}, actor=actor)
+    return len(rows)
+
+
+def scored_rows(cycle: Cycle) -> tuple[list[dict[str, Any]], list[str]]:
+    """The cycle scored from its stored inputs, as result rows (``tenant_id``, ``cycle_id``,
+    ``subject_id``, ``score``, ``grade``, ``rank``, ``flags``, ``extra``, ``breakdown``), and the
+    scheme's warnings. The plugins refresh the inputs they derive first
+    (``jixiao_event_cycle_computing``). Writes no result. :raises CycleError: incomplete inputs."""
     _hook().jixiao_event_cycle_computing(tenant=db_session.get(Tenant, cycle.tenant_id), cycle=cycle)
     try:
         scheme, case = build_case(case_of(cycle), get_schemes())
@@ -207,25 +226,47 @@ def compute(cycle: Cycle, actor: str) -> int:
     result = score_case(scheme, case)
     ids = {(r.kind, r.code): r.id for r in subjects(cycle)}
     rows = []
-    stamp = now()
     for kind, section in (("unit", result.units), ("person", result.people)):
         for s in section:
             rows.append(dict(tenant_id=cycle.tenant_id, cycle_id=cycle.id, subject_id=ids[(kind, s.id)],
                              score=s.score, grade=s.grade, rank=s.rank, flags=list(s.flags),
-                             extra=json_ready(s.extra), breakdown=s.breakdown.to_dict() if s.breakdown else None,
-                             computed_at=stamp, adjusted=False))
-    db_session.execute(delete(CycleResult).where(CycleResult.cycle_id == cycle.id))
-    if rows:
-        db_session.execute(insert(CycleResult), rows)
-    cycle.computed_at = stamp
-    record("compute", cycle, after={"subjects": len(rows), "warnings": result.warnings}, actor=actor)
-    return len(rows)
+                             extra=json_ready(s.extra), breakdown=s.breakdown.to_dict() if s.breakdown else None))
+    return rows, list(result.warnings)
+
+
+# ----------------------------------------------------------------------------------- corrections
+
+# The published cycle and subject whose inputs are being corrected for an appeal (see
+# :func:`correcting`), else None.
+_correction: ContextVar[tuple[int, int] | None] = ContextVar("jixiao_correction", default=None)
+
+
+@contextmanager
+def correcting(cycle: Cycle, subject: CycleSubject):
+    """While an appeal's decision re-scores a published cycle from corrected inputs: the plugins'
+    derived inputs may follow their records for the appealed subject alone (see
+    :func:`set_many_inputs`); every other subject keeps its inputs as published."""
+    token = _correction.set((cycle.id, subject.id))
+    try:
+        yield
+    finally:
+        _correction.reset(token)
+
+
+def correction_subject(cycle: Cycle) -> int | None:
+    """The subject of ``cycle`` whose inputs an appeal is correcting now, else None."""
+    current = _correction.get()
+    return current[1] if current is not None and current[0] == cycle.id and cycle.state == "published" else None
 
 
 # ----------------------------------------------------------------------------------- states
 
 def transition(cycle: Cycle, target: str, actor: str, version: int | None = None) -> Cycle:
-    """Move the cycle to ``target`` when its preconditions hold; audited."""
+    """Move the cycle to ``target`` when its preconditions hold; audited. The cycle's row is locked
+    first (PostgreSQL), so that what the preconditions read cannot change before the move: a
+    scheme recording into the cycle locks the same row."""
+    db_session.flush()  # what this transaction changed stays; the lock then re-reads the row
+    db_session.refresh(cycle, with_for_update=True)
     if version is not None and version != cycle.version:
         raise CycleError(_("The cycle was changed by someone else; reload the page."))
     if target not in TRANSITIONS.get(cycle.state, ()):
@@ -297,6 +338,13 @@ def set_inputs(subject: CycleSubject, cycle: Cycle, inputs: dict[str, Any], vers
     """
     if cycle.state not in EDITABLE_STATES:
         raise CycleError(_("Inputs can be changed while the cycle is a draft or open; it is %(state)s.", state=cycle.state))
+    return write_inputs(subject, inputs, version, actor)
+
+
+def write_inputs(subject: CycleSubject, inputs: dict[str, Any], version: int, actor: str) -> int:
+    """Write a subject's inputs if nobody saved them since ``version``, whatever the cycle's state:
+    the caller decides it may (:func:`set_inputs`; an appeal's correction, see
+    :func:`core.cycles.after.correct_inputs`). :raises CycleError: the version is stale."""
     updated = db_session.execute(
         update(CycleSubject)
         .where(CycleSubject.id == subject.id, CycleSubject.inputs_version == version)
@@ -316,25 +364,38 @@ def set_many_inputs(cycle: Cycle, changes: list[tuple[CycleSubject, dict[str, An
     """Replace many subjects' inputs at once, each only if nobody saved it since it was read: the
     inputs a scheme derives from its own records (event counts, earlier months' totals), kept in
     step with them. Allowed while the cycle is a draft, open or in review (derived inputs follow
-    their records until the results are published). One statement, whatever the number of subjects.
+    their records until the results are published), and, in a published cycle, for the subject an
+    appeal is correcting while the cycle is re-scored (:func:`correcting`): the changes of the other
+    subjects are left out (their inputs stay as published). One statement, whatever the number of subjects.
+
+    ``changes`` pairs anything with the subject's ``id`` and the ``inputs_version`` it was read at
+    (an ORM subject or a plain row) with its new inputs.
 
     :return: how many subjects changed. :raises CycleError: when the cycle is published or closed,
-        or a subject was saved by someone else meanwhile (nothing is written then).
+        or a subject was saved by someone else meanwhile (then some may be written: run it in a
+        savepoint to retry, as :func:`plugins.sales_attitude.derived.refresh` does).
     """
+    if cycle.state not in DERIVED_STATES:
+        correcting_id = correction_subject(cycle)
+        if correcting_id is None:
+            if not changes:
+                return 0
+            raise CycleError(_("The inputs of a %(state)s cycle no longer change.", state=cycle.state))
+        # an appeal's correction re-scores the published cycle: only the appealed subject follows its records
+        changes = [(s, inputs) for s, inputs in changes if s.id == correcting_id]
     if not changes:
         return 0
-    if cycle.state not in DERIVED_STATES:
-        raise CycleError(_("The inputs of a %(state)s cycle no longer change.", state=cycle.state))
     from sqlalchemy import bindparam
 
     table = CycleSubject.__table__
     stamp = now()
+    # The version is checked (a form saved meanwhile is never overwritten) but not moved on: the
+    # forms open on these subjects stay valid, and what a form then saves over a derived value is
+    # derived again before the results are computed.
     statement = (update(table)
                  .where(table.c.id == bindparam("subject_id"), table.c.inputs_version == bindparam("version"))
-                 .values(inputs=bindparam("new_inputs"), inputs_version=bindparam("next_version"),
-                         inputs_updated_by=actor, inputs_updated_at=stamp))
-    rows = [{"subject_id": s.id, "version": s.inputs_version, "new_inputs": inputs, "next_version": s.inputs_version + 1}
-            for s, inputs in changes]
+                 .values(inputs=bindparam("new_inputs"), inputs_updated_by=actor, inputs_updated_at=stamp))
+    rows = [{"subject_id": s.id, "version": s.inputs_version, "new_inputs": inputs} for s, inputs in changes]
     connection = db_session.connection()
     if connection.dialect.supports_sane_multi_rowcount:
         updated = connection.execute(statement, rows).rowcount
@@ -342,6 +403,8 @@ def set_many_inputs(cycle: Cycle, changes: list[tuple[CycleSubject, dict[str, An
         updated = sum(connection.execute(statement, row).rowcount for row in rows)
     if updated != len(rows):
         raise CycleError(_("Some inputs were changed by someone else meanwhile; try again."))
-    for subject, _inputs in changes:
-        db_session.expire(subject)
+    written = {s.id for s, _inputs in changes}  # the subjects may be plain rows: expire what the session holds
+    for held in list(db_session.identity_map.values()):
+        if isinstance(held, CycleSubject) and held.id in written:
+            db_session.expire(held)
     return updated

@@ -228,6 +228,28 @@ def _inputs_url(cycle: Cycle) -> str | None:
         return None
 
 
+def _reference_only(cycle: Cycle, subjects: list[CycleSubject]) -> dict[int, str]:
+    """The people on the page assessed but scored for reference only, by subject id: the term
+    ``excluded:<status>`` of their result's flags once computed; before that, when the scheme names
+    their status ``excluded:<status>`` among its labels (one query)."""
+    people = [s for s in subjects if s.kind == "person" and s.eligible]
+    if not people:
+        return {}
+    scheme = get_schemes().get(cycle.scheme_id)
+    labels = scheme.labels if scheme else {}
+    flags = dict(db_session.execute(select(CycleResult.subject_id, CycleResult.flags).where(
+        CycleResult.cycle_id == cycle.id, CycleResult.subject_id.in_([s.id for s in people]))).all())
+    found = {}
+    for subject in people:
+        if subject.id in flags:
+            term = next((str(f) for f in flags[subject.id] or () if str(f).startswith("excluded:")), None)
+        else:
+            term = f"excluded:{subject.status}" if f"excluded:{subject.status}" in labels else None
+        if term:
+            found[subject.id] = term
+    return found
+
+
 def _cycle_page(cycle: Cycle, error: CycleError | None = None, status: int = 200):
     filters = _subject_filters()
     page = _subjects_page(cycle, filters)
@@ -247,7 +269,8 @@ def _cycle_page(cycle: Cycle, error: CycleError | None = None, status: int = 200
         results=results, moves=moves, can_manage=can_manage, can_compute=can_manage and cycle.state in ("open", "review"),
         error=error, problems=problems[:MAX_PROBLEMS], more_problems=max(0, len(problems) - MAX_PROBLEMS),
         history=history(cycle) if can(current_user, "audit.view") else [], inputs_url=_inputs_url(cycle),
-        statuses=STATUS_LABELS, kinds=UNIT_KIND_LABELS,
+        statuses=STATUS_LABELS, kinds=UNIT_KIND_LABELS, reference_only=_reference_only(cycle, page.items),
+        scheme_label=partial(_label, cycle.scheme_id),
     ), status
 
 

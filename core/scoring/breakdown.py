@@ -6,6 +6,7 @@ Built with ``__slots__`` objects because a cycle makes tens of thousands of them
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -29,16 +30,19 @@ class Breakdown:
         self.note = note
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"label": self.label, "value": _plain(self.value)}
+        value = self.value
+        out: dict[str, Any] = {"label": self.label,
+                               "value": value if type(value) in _AS_IS else _plain(value)}
         if self.formula is not None:
             out["formula"] = self.formula
         if self.weight is not None:
             out["weight"] = _plain(self.weight)
         if self.input is not None:
-            out["input"] = _plain(self.input)
+            given = self.input
+            out["input"] = given if type(given) in _AS_IS else _plain(given)
         if self.note is not None:
             out["note"] = self.note
-        out["terms"] = [t.to_dict() for t in self.terms]
+        out["terms"] = [t.to_dict() for t in self.terms] if self.terms else []
         return out
 
     def find(self, label: str) -> "Breakdown | None":
@@ -52,13 +56,25 @@ class Breakdown:
         return None
 
 
+_AS_IS = frozenset({int, str, float, bool, type(None)})  # written as they are (most values are)
+
+
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is Fraction:
+        return display(value)
+    if kind is Decimal:
+        return float(value)
+    if kind is dict:
+        return {k: v if type(v) in _AS_IS else _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [v if type(v) in _AS_IS else _plain(v) for v in value]
     if isinstance(value, Fraction):
         return display(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
     if hasattr(value, "is_finite"):  # Decimal
         return float(value)
     return value
