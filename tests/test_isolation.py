@@ -16,13 +16,13 @@ from core.tenancy import set_tenant
 from plugins.corporate_grading.letters.models import LetterGoal, ResponsibilityLetter
 from plugins.corporate_grading.plans.models import PlanItem, PlanSheet
 from plugins.sales_attitude.competence.models import ImprovementPlan
-from plugins.sales_attitude.events.models import SalesEvent
+from plugins.sales_attitude.events.models import EventImport, SalesEvent
 
 # URL argument name -> model whose id fills it
 OTHER_TENANT_OBJECTS = {"unit_id": OrgUnit, "person_id": Person, "cycle_id": Cycle, "subject_id": CycleSubject,
                         "result_id": CycleResult, "appeal_id": Appeal, "letter_id": ResponsibilityLetter,
                         "goal_id": LetterGoal, "plan_item_id": PlanItem, "event_id": SalesEvent,
-                        "plan_id": ImprovementPlan}
+                        "plan_id": ImprovementPlan, "import_id": EventImport}
 # URL arguments that are not object ids -> a value that fills them
 PLAIN_ARGS = {"fmt": "xlsx"}
 # Routes under /t/<tenant> that may be used without logging in.
@@ -94,9 +94,12 @@ def sales_records() -> None:
     from core.db import db_session
 
     person = db_session.scalar(select(Person.id).order_by(Person.id).limit(1))
+    batch = EventImport(filename="考勤.csv", imported=1, duplicates=0, created_by="test")
+    db_session.add(batch)
+    db_session.flush()
     db_session.add_all([
-        SalesEvent(person_id=person, day=date(2026, 9, 3), kind="late", quantity="1", note="", source="entered",
-                   dedupe_key="2026-09-03|late", created_by="test"),
+        SalesEvent(person_id=person, day=date(2026, 9, 3), kind="late", quantity="1", note="", source="imported",
+                   import_id=batch.id, dedupe_key="2026-09-03|late", created_by="test"),
         ImprovementPlan(person_id=person, kind="training", period="2026-09", listed_months=["2026-09"], goals="目标",
                         actions="措施", start_month="2026-10", end_month="2026-11", state="open", created_by="test")])
     db_session.flush()

@@ -250,7 +250,7 @@ def test_hr_opens_a_plan_from_a_listing_with_every_field_checked(app, client):
     assert again.status_code == 409 and f"already has an open training (培训对象) plan (#{plan_id})" in text_of(again)
     assert plans_count(app) == 1
     lists = text_of(client.get(f"{BASE}/cycles/{march}/competence"))
-    assert f"Open plan #{plan_id}" in lists
+    assert f"Plan #{plan_id} (open)" in lists
     not_listed = client.get(leave_url)
     assert not_listed.status_code == 422 and "陈晓红 (X014) is not listed for training or transfer in 2026-03." in text_of(not_listed)
     assert client.get(february_url).status_code == 422  # February listed nobody
@@ -395,7 +395,7 @@ def test_progress_notes_by_hr_the_owner_and_the_unit_head(app, client):
     bad = client.post(url, headers=HTMX, data={"day": "2026-13-01", "note": ""})
     body = text_of(bad)
     assert bad.status_code == 422 and "Date: '2026-13-01' is not a date; allowed: YYYY-MM-DD." in body
-    assert "Note: required; allowed: 1 to 2000 characters." in body
+    assert "Progress note: required; allowed: 1 to 2000 characters." in body
     future = client.post(url, data={"day": "2999-01-01", "note": "x"})
     assert future.status_code == 422 and "is after today" in text_of(future)
     as_user(client, "admin")
@@ -403,16 +403,25 @@ def test_progress_notes_by_hr_the_owner_and_the_unit_head(app, client):
     for username in ("employee", "zhanglijuan", "zengwei", "manager"):  # the person reads, never writes
         as_user(client, username)
         assert client.post(url, data={"day": "2026-04-21", "note": "x"}).status_code == 403, username
-    with tenant(app, SLUG) as db:  # an owner in another unit may note too
+    with tenant(app, SLUG) as db:  # an owner outside the circle (set behind the portal's back) gains nothing
         plan = db.get(ImprovementPlan, plan_id)
         plan.owner_id = zhang
+        manager = db.scalar(select(User.id).where(User.username == "manager"))
         db.commit()
     as_user(client, "zhanglijuan")
-    assert client.post(url, data={"day": "2026-04-22", "note": "跨部门辅导"}).status_code == 302
+    assert client.get(f"{BASE}/plans/{plan_id}").status_code == 403
+    assert client.post(url, data={"day": "2026-04-22", "note": "跨部门辅导"}).status_code == 403
+    assert f'id="plan-{plan_id}"' not in text_of(client.get(f"{BASE}/plans"))
+    with tenant(app, SLUG) as db:  # a company leader as the owner notes too
+        plan = db.get(ImprovementPlan, plan_id)
+        plan.owner_id = manager
+        db.commit()
+    as_user(client, "manager")
+    assert client.post(url, data={"day": "2026-04-22", "note": "领导跟进"}).status_code == 302
     with tenant(app, SLUG) as db:
         notes = db.scalars(select(PlanNote).where(PlanNote.plan_id == plan_id).order_by(PlanNote.id)).all()
         assert [(n.day.isoformat(), n.created_by) for n in notes] == [
-            ("2026-04-10", "user:wanghaijun"), ("2026-04-20", "user:admin"), ("2026-04-22", "user:zhanglijuan")]
+            ("2026-04-10", "user:wanghaijun"), ("2026-04-20", "user:admin"), ("2026-04-22", "user:manager")]
         assert len(db.scalars(select(AuditLog).where(AuditLog.action == "sales.plan.note")).all()) == 3
 
 
@@ -561,7 +570,7 @@ def test_who_may_see_the_lists_and_the_plans(app, client):
     as_user(client, "manager")  # a leader reads everything, changes nothing
     page = text_of(client.get(lists))
     assert "X011" in page and "X022" in page and "Open an improvement plan" not in page
-    assert f"Open plan #{plan_id}" in page
+    assert f"Plan #{plan_id} (open)" in page
     provisional = text_of(client.get(f"{BASE}/cycles/{april_id}/competence"))
     assert "are shown once the month is published" in provisional and "X011" not in provisional
     page = text_of(client.get(plan))
@@ -624,3 +633,335 @@ def test_a_plan_of_another_tenant_is_not_found(app, client):
     assert client.get(f"{BASE}/plans/{plan_id}").status_code == 200
     assert client.get(f"{BASE}/plans/{plan_id + 1000}").status_code == 404
     assert client.get(f"{BASE}/cycles/999999/competence").status_code == 404
+
+
+# ----------------------------------------------------------------------------------- listing ↔ plan
+
+def lists_row(page: str, kind: str, pid: int) -> str:
+    return re.search(rf'<tr id="{kind}-{pid}">.*?</tr>', page, re.S).group(0)
+
+
+def test_the_listing_and_its_plan_link_to_each_other_and_no_second_plan_is_made(app, client):
+    ids = listed_months(app)
+    march = ids["2026-03"]
+    plan_id = open_plan(app, "X011")
+    with tenant(app, SLUG) as db:
+        x011 = person_id(db, "X011")
+        good = plan_form(db, "X011", "training", march)
+    lists = f"{BASE}/cycles/{march}/competence"
+    as_user(client, "admin")
+    page = text_of(client.get(f"{BASE}/plans/{plan_id}"))  # the listing month links to that month's lists
+    listing = re.search(r'<dd id="plan-listing">.*?</dd>', page, re.S).group(0)
+    assert f'href="{lists}">2026-03</a>' in listing
+    as_user(client, "employee")  # the person reads their plan, not the lists: no link
+    listing = re.search(r'<dd id="plan-listing">.*?</dd>', text_of(client.get(f"{BASE}/plans/{plan_id}")), re.S).group(0)
+    assert "2026-03" in listing and "href" not in listing
+
+    # closed, the plan still answers the listing it came from: no second plan from it
+    with tenant(app, SLUG) as db:
+        plan = db.get(ImprovementPlan, plan_id)
+        service.close_plan(plan, {"outcome": "passed", "decision": "return_to_post", "evaluation": "合格",
+                                  "evaluated_on": "2026-04-15"}, plan.version, "user:admin")
+        db.commit()
+    as_user(client, "admin")
+    row = lists_row(text_of(client.get(lists)), "training", x011)
+    assert f'href="/t/{SLUG}/sales/plans/{plan_id}"' in row and f"Plan #{plan_id} (closed)" in row
+    assert "return to the post (回到原岗位)" in row and "Open an improvement plan" not in row
+    other = lists_row(text_of(client.get(lists)), "training", _pid(app, "X022"))
+    assert "Open an improvement plan" in other  # 曾伟 has no plan yet
+    page = text_of(client.get(new_url_of(app, "X011", "training", march)))
+    duplicate = f"Plan #{plan_id} (closed) was already made from the training (培训对象) listing of 2026-03 for 李志鹏"
+    assert duplicate in page
+    refused = client.post(f"{BASE}/plans/new", data=good)
+    assert refused.status_code == 409 and duplicate in text_of(refused)
+    assert plans_count(app) == 1
+    # leaders see the plan's state too
+    as_user(client, "manager")
+    assert f"Plan #{plan_id} (closed)" in lists_row(text_of(client.get(lists)), "training", x011)
+
+    # a later month's listing calls for a plan of its own
+    with tenant(app, SLUG) as db:
+        april = open_month(db, "2026-04")
+        publish(db, april)
+        db.commit()
+        april_id = april.id
+    as_user(client, "admin")
+    row = lists_row(text_of(client.get(f"{BASE}/cycles/{april_id}/competence")), "training", x011)
+    assert "Open an improvement plan" in row and f"cycle={april_id}" in row
+
+
+def test_an_open_plan_of_an_earlier_listing_shows_on_the_later_lists(app, client):
+    ids = listed_months(app)
+    plan_id = open_plan(app, "X011")  # from March
+    with tenant(app, SLUG) as db:
+        april = open_month(db, "2026-04")
+        publish(db, april)
+        db.commit()
+        april_id, x011 = april.id, person_id(db, "X011")
+    as_user(client, "admin")
+    row = lists_row(text_of(client.get(f"{BASE}/cycles/{april_id}/competence")), "training", x011)
+    assert f"Plan #{plan_id} (open)" in row and "from the listing of 2026-03" in row
+    assert "Open an improvement plan" not in row
+    with tenant(app, SLUG) as db:
+        assert service.plans_by_person_kind([x011], "2026-03")[(x011, "training")].id == plan_id
+        assert service.plans_by_person_kind([x011])[(x011, "training")].id == plan_id
+    assert ids
+
+
+def _pid(app, number: str) -> int:
+    with tenant(app, SLUG) as db:
+        return person_id(db, number)
+
+
+def new_url_of(app, number: str, kind: str, cycle_id: int) -> str:
+    with tenant(app, SLUG) as db:
+        return new_url(db, number, kind, cycle_id)
+
+
+def test_the_plan_pages_name_things_plainly(app, client):
+    ids = listed_months(app)
+    plan_id = open_plan(app, "X011")
+    as_user(client, "admin")
+    client.post(f"{BASE}/plans/{plan_id}/notes", data={"day": "2026-04-10", "note": "第一周跟岗"})
+    page = text_of(client.get(f"{BASE}/plans/{plan_id}"))
+    for words in ("<dt>Made on</dt>", "<dt>Plan period</dt>", "<th>Notes</th>", ">Progress note *</label>",
+                  '<span class="tag state-open">Open</span>', "<dt>Listing of</dt>"):
+        assert words in page, words
+    plans = text_of(client.get(f"{BASE}/plans"))
+    assert "<th>Name of person</th>" in plans and "<th>Plan period</th>" in plans
+    assert '<span class="tag state-open">Open</span>' in plans and '<option value="closed" >Closed</option>' in plans
+    lists = text_of(client.get(f"{BASE}/cycles/{ids['2026-03']}/competence"))
+    assert "<th>Name of person</th>" in lists
+    # in Chinese: no reused words of other pages (开始考评, 月数, 意见, 名称), kinds joined with 、
+    client.post("/lang", data={"locale": "zh"})
+    page = text_of(client.get(f"{BASE}/plans/{plan_id}"))
+    for wrong in ("开始考评", "月数", "意见", "名称"):
+        assert wrong not in page, wrong
+    assert "进行中" in page
+    leave = text_of(client.get(f"{BASE}/cycles/{ids['2026-03']}/competence"))
+    leave = leave[leave.index('id="table-leave"'):]
+    assert "未列入培训对象、转岗对象" in leave
+    with app.test_request_context(), __import__("flask_babel").force_locale("en"):
+        assert service.kinds_label(["training", "transfer"]) == "training (培训对象), transfer (转岗对象)"
+
+
+@pytest.mark.parametrize("kind, outcome, decision, link", [
+    ("training", "failed", "transfer_list", "edit"),
+    ("transfer", "passed", "new_post", "edit"),
+    ("transfer", "refused", "terminate_contract", "record"),
+])
+def test_a_closed_plan_says_what_to_do_next_in_the_persons_record(app, client, kind, outcome, decision, link):
+    listed_months(app)
+    plan_id = open_plan(app, "X022", kind)
+    with tenant(app, SLUG) as db:
+        x022 = person_id(db, "X022")
+        before = db.scalar(select(Person).where(Person.id == x022))
+        before = (before.unit_id, before.status, before.active)
+    as_user(client, "admin")
+    page = text_of(client.get(f"{BASE}/plans/{plan_id}"))
+    assert 'id="next-step"' not in page  # open: nothing to do yet
+    assert close(client, plan_id, version_of(app, plan_id), outcome=outcome, decision=decision).status_code == 200
+    page = text_of(client.get(f"{BASE}/plans/{plan_id}"))
+    step = re.search(r'<div class="flash info" role="status" id="next-step">.*?</div>', page, re.S).group(0)
+    assert "Next step" in step and "Recording the decision changed nothing in the person's record" in step
+    assert "Now in the record: 销售二部, Regular." in step
+    target = f"/t/{SLUG}/org/people/{x022}/edit" if link == "edit" else f"/t/{SLUG}/org/people/{x022}\""
+    assert target in step
+    assert client.get(f"/t/{SLUG}/org/people/{x022}" + ("/edit" if link == "edit" else "")).status_code == 200
+    with tenant(app, SLUG) as db:  # nothing changed automatically
+        person = db.get(Person, x022)
+        assert (person.unit_id, person.status, person.active) == before
+    as_user(client, "manager")  # leaders read the decision; HR carries it out
+    page = text_of(client.get(f"{BASE}/plans/{plan_id}"))
+    assert 'id="next-step"' not in page and "/org/people/" not in page
+
+
+# ----------------------------------------------------------------------------------- owners, races, reading less
+
+def owner_options(page: str) -> list[str]:
+    select_ = page[page.index('id="plan-owner"'):]
+    select_ = select_[:select_.index("</select>")]
+    return re.findall(r'<option value="\d+"[^>]*>[^<]*\((\w+)\)</option>', select_)
+
+
+def test_a_plan_owner_is_one_who_sees_the_persons_results(app, client):
+    """The owner sees the plan (the listed months, the notes): only the person's unit heads (of their
+    unit or a unit above it), HR and company leaders may own it; anyone else is refused by name."""
+    ids = listed_months(app)
+    march = ids["2026-03"]
+    with tenant(app, SLUG) as db:
+        url = new_url(db, "X011", "training", march)
+        good = plan_form(db, "X011", "training", march)
+        accounts = dict(db.execute(select(User.username, User.id)).all())
+    as_user(client, "admin")
+    page = text_of(client.get(url))
+    # X011 is in S1: its head, HR and the leader; never S2's head, the person, other employees
+    assert sorted(owner_options(page)) == ["admin", "manager", "wanghaijun"]
+    assert "the owner sees the plan, so only those who see the person's results" in page
+    for username in ("zhanglijuan", "chenxiaohong", "zengwei"):
+        response = client.post(f"{BASE}/plans/new", data={**good, "owner_id": str(accounts[username])})
+        body = text_of(response)
+        assert response.status_code == 422, username
+        assert f"({username}) does not see the results of 李志鹏; allowed: the person's unit heads (of their unit " \
+               "or a unit above it), HR or a company leader: " in body, username
+        allowed = body[body.index(f"({username}) does not see"):]
+        assert "(wanghaijun)" in allowed and "(admin)" in allowed and "(manager)" in allowed
+    assert plans_count(app) == 0
+    response = client.post(f"{BASE}/plans/new", data={**good, "owner_id": ""})
+    assert response.status_code == 422 and "Owner: required; allowed: the person's unit heads" in text_of(response)
+    # the leader may own it
+    assert client.post(f"{BASE}/plans/new", data={**good, "owner_id": str(accounts["manager"])}).status_code == 302
+    with tenant(app, SLUG) as db:
+        plan = db.scalar(select(ImprovementPlan))
+        assert plan.owner_id == accounts["manager"]
+        plan_id, version = plan.id, plan.version
+    # editing is checked the same way
+    edit = {**good, "owner_id": str(accounts["zhanglijuan"]), "version": str(version)}
+    response = client.post(f"{BASE}/plans/{plan_id}/edit", data=edit)
+    assert response.status_code == 422 and "(zhanglijuan) does not see the results of 李志鹏" in text_of(response)
+    assert sorted(owner_options(text_of(client.get(f"{BASE}/plans/{plan_id}/edit")))) == \
+        ["admin", "manager", "wanghaijun"]
+    with tenant(app, SLUG) as db:
+        assert db.get(ImprovementPlan, plan_id).owner_id == accounts["manager"]
+        # S2's head made head of the company too (a unit above S1): now she may own it
+        from core.models import OrgUnit, RoleMembership
+
+        company = db.scalar(select(OrgUnit.id).where(OrgUnit.code == "CO"))
+        db.add(RoleMembership(user_id=accounts["zhanglijuan"], role="unit_head", unit_id=company))
+        db.commit()
+    assert "zhanglijuan" in owner_options(text_of(client.get(f"{BASE}/plans/{plan_id}/edit")))
+    response = client.post(f"{BASE}/plans/{plan_id}/edit", data=edit)
+    assert response.status_code == 302
+    with tenant(app, SLUG) as db:
+        assert db.get(ImprovementPlan, plan_id).owner_id == accounts["zhanglijuan"]
+
+
+def test_a_former_owner_outside_the_circle_no_longer_sees_the_plan(app, client):
+    listed_months(app)
+    plan_id = open_plan(app, "X011")  # owner: wanghaijun, S1's head
+    as_user(client, "wanghaijun")
+    assert client.get(f"{BASE}/plans/{plan_id}").status_code == 200
+    with tenant(app, SLUG) as db:  # he moves to head S2
+        from core.models import OrgUnit, RoleMembership
+
+        wang = db.scalar(select(User).where(User.username == "wanghaijun"))
+        membership = db.scalar(select(RoleMembership).where(RoleMembership.user_id == wang.id,
+                                                            RoleMembership.role == "unit_head"))
+        membership.unit_id = db.scalar(select(OrgUnit.id).where(OrgUnit.code == "S2"))
+        db.commit()
+    as_user(client, "wanghaijun")
+    assert client.get(f"{BASE}/plans/{plan_id}").status_code == 403
+    assert client.post(f"{BASE}/plans/{plan_id}/notes", data={"day": "2026-04-01", "note": "x"}).status_code == 403
+    assert f'id="plan-{plan_id}"' not in text_of(client.get(f"{BASE}/plans"))
+
+
+def test_the_database_keeps_one_open_plan_per_person_and_kind(app):
+    from sqlalchemy.exc import IntegrityError
+
+    listed_months(app)
+    first = open_plan(app, "X022", "training")
+    with tenant(app, SLUG) as db:
+        x022 = person_id(db, "X022")
+
+        def plan(kind, state="open"):
+            return ImprovementPlan(person_id=x022, kind=kind, period="2026-03", listed_months=[], goals="g",
+                                   actions="a", start_month="2026-04", end_month="2026-05", state=state,
+                                   created_by="test")
+
+        db.add(plan("training"))
+        with pytest.raises(IntegrityError):
+            db.flush()
+        db.rollback()
+        db.add_all([plan("training", "closed"), plan("training", "closed"), plan("transfer")])  # allowed
+        db.flush()
+        db.rollback()
+        db.get(ImprovementPlan, first).state = "closed"
+        db.add(plan("training"))  # the earlier one closed: a new open one may follow
+        db.flush()
+        db.rollback()
+
+
+def racing(monkeypatch, misses: int) -> None:
+    """Another save opens the same plan between the check and the insert: ``open_plan`` finds
+    nothing for its first ``misses`` calls, and the listing's plan is not looked at."""
+    real = service.open_plan
+    calls = []
+
+    def open_plan_(person_id, kind):
+        calls.append(kind)
+        return None if len(calls) <= misses else real(person_id, kind)
+
+    monkeypatch.setattr(service, "open_plan", open_plan_)
+    monkeypatch.setattr(service, "listing_plan", lambda *args: None)
+
+
+def test_a_second_open_plan_saved_at_the_same_moment_is_refused_with_409(app, client, monkeypatch):
+    listed_months(app)
+    first = open_plan(app, "X022", "transfer")
+    message = f"曾伟 already has an open transfer (转岗对象) plan (#{first}): add to it, or close it first."
+    with tenant(app, SLUG) as db:  # the service: the check passes, the insert hits the index
+        racing(monkeypatch, 1)
+        march = service.latest_published_cycle()
+        person = db.get(Person, person_id(db, "X022"))
+        with pytest.raises(PlanError) as info:
+            service.create_plan(person, service.source_from_listing(march, person),
+                                plan_form(db, "X022", "transfer", march.id), "user:admin")
+        assert info.value.status == 409 and str(info.value) == message
+        db.rollback()
+        good = plan_form(db, "X022", "transfer", march.id)
+    monkeypatch.undo()
+    as_user(client, "admin")
+    racing(monkeypatch, 2)  # the page: the view's check and the service's pass
+    response = client.post(f"{BASE}/plans/new", data=good)
+    body = text_of(response)
+    assert response.status_code == 409 and message in body
+    assert f'href="{BASE}/plans/{first}"' in body and good["goals"] in body  # the entries are kept
+    assert plans_count(app) == 1
+
+
+def test_the_lists_read_only_the_results_that_may_hold_a_leave_month(app):
+    """Listed people and those below the highest line with personal leave (this month, or an earlier
+    month's total without leave in the inputs) are read; a person with leave well above the lines is not."""
+    listed_months(app)
+    with tenant(app, SLUG) as db:
+        add_leave(db, "X018", "2026-04", days="1")  # 91.50 with 1 day of leave: above every line
+        add_leave(db, "X016", "2026-04", days="1")
+        april = open_month(db, "2026-04")
+        cycles.compute(april, "test")
+        cycle = db.get(Cycle, april.id)
+        settings = service.settings_of(cycle)
+        top = service.top_line(settings)
+        read = {row[5] for row in service._result_rows([cycle.id], None, top)}
+        assert "X018" not in read and "X016" not in read  # leave, but above the lines: not parsed
+        assert {"X011", "X022", "X014"} <= read  # listed, listed, below 80 with leave
+        assert {row[5] for row in service._result_rows([cycle.id], None, None)} == {"X011", "X022"}
+        found = service.listings(cycle)
+        assert [r.number for r in found.leave_only] == ["X014"]
+        db.rollback()
+
+
+def test_a_leave_month_of_an_earlier_month_still_shows(app):
+    """X014's leave only in January: in March the January total (below 80 only because of leave) is
+    read from the history in the inputs, and still shown as not counted."""
+    with tenant(app, SLUG) as db:
+        ids = {}
+        for period in MONTHS:
+            cycle = cycles.create_cycle("sales-attitude", period, f"{period} 考评", {}, "test")
+            if period == "2026-01":
+                add_leave(db, LEAVE[0], period)
+            special = dict((LOW, LOWER, LEAVE))
+            for row in cycles.subjects(cycle):
+                if row.kind == "person":
+                    value = special.get(row.code, RATING) if (row.code != LEAVE[0] or period == "2026-01") else RATING
+                    cycles.set_inputs(row, cycle, {**(row.inputs or {}), "ratings": ratings(value)},
+                                      row.inputs_version, "test")
+            cycles.transition(cycle, "open", "test")
+            publish(db, cycle)
+            ids[period] = cycle.id
+        db.commit()
+        march = db.get(Cycle, ids["2026-03"])
+        x014 = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == march.id, CycleSubject.code == "X014"))
+        assert "personal_leave_days" not in (x014.inputs.get("events") or {})  # no leave in March
+        found = service.listings(march)
+        assert [(r.number, [(m.period, m.score, m.without) for m in r.leave]) for r in found.leave_only] == [
+            ("X014", [("2026-01", "79.80", "81.30")])]

@@ -129,3 +129,100 @@ def test_a_derived_write_racing_a_save_is_refused_whole(app):
         cycles.set_inputs(second, cycle, {"ratings": ratings(80)}, second.inputs_version, "someone")
         with pytest.raises(CycleError, match="changed by someone else"):
             cycles.set_many_inputs(cycle, [(s, {"training": True}) for s in read], "test")
+
+
+def test_a_month_published_late_reaches_the_history_of_the_next_month_already_computed(app):
+    """December computed while November was still open; November then published: December's
+    history follows at once, and December cannot be published before it is computed again."""
+    with tenant(app, "xiaoshou") as db:
+        publish_month(db, "2026-10", leave_days=None)
+        november = cycles.create_cycle("sales-attitude", "2026-11", "十一月", {}, "test")
+        december = cycles.create_cycle("sales-attitude", "2026-12", "十二月", {}, "test")
+        for cycle in (november, december):
+            cycles.transition(cycle, "open", "test")
+            for subject in cycles.subjects(cycle):
+                if subject.kind == "person":
+                    cycles.set_inputs(subject, cycle, {**subject.inputs, "ratings": ratings(70 if subject.code == WEAK else 90)},
+                                      subject.inputs_version, "test")
+        cycles.compute(december, "test")
+        assert [e["period"] for e in person_subject(db, december, WEAK).inputs["history"]] == ["2026-10"]
+        cycles.compute(november, "test")
+        cycles.transition(november, "review", "test")
+        cycles.transition(november, "published", "test")
+        assert [e["period"] for e in person_subject(db, december, WEAK).inputs["history"]] == ["2026-10", "2026-11"]
+        cycles.transition(december, "review", "test")
+        with pytest.raises(CycleError) as refused:
+            cycles.transition(december, "published", "test")
+        assert "compute the results after the last change of the inputs" in refused.value.problems
+        cycles.compute(december, "test")
+        cycles.transition(december, "published", "test")
+        assert flags_of(db, december)[WEAK] == ["training"]
+
+
+def test_history_written_for_months_without_a_published_cycle_is_kept(app):
+    """Totals from before the portal (written into the inputs, as a case file has them) stay;
+    a month the portal has published replaces what was written for it."""
+    with tenant(app, "xiaoshou") as db:
+        publish_month(db, "2026-02", leave_days=None)
+        cycle = cycles.create_cycle("sales-attitude", "2026-03", "三月", {}, "test")
+        subject = person_subject(db, cycle, WEAK)
+        written = [{"period": "2026-01", "score": "75.00"}, {"period": "2026-02", "score": "99.00"}]
+        cycles.set_inputs(subject, cycle, {**subject.inputs, "history": written, "ratings": ratings(70)},
+                          subject.inputs_version, "test")
+        derived.refresh(cycle, "test")
+        assert person_subject(db, cycle, WEAK).inputs["history"] == [
+            {"period": "2026-01", "score": "75.00"}, {"period": "2026-02", "score": "74.50"}]
+        cycles.transition(cycle, "open", "test")
+        for other in cycles.subjects(cycle):
+            if other.kind == "person" and other.code != WEAK:
+                cycles.set_inputs(other, cycle, {**other.inputs, "ratings": ratings(90)}, other.inputs_version, "test")
+        cycles.compute(cycle, "test")
+        assert flags_of(db, cycle)[WEAK] == ["training"]  # January (written), February (published), March
+
+
+def test_nobody_imports_their_own_ratings(app, client):
+    """The bulk import goes through the scheme's rule too: HR who is also a salesperson cannot
+    import their own ratings; the row is named and nothing is saved."""
+    import io
+
+    from core.models import User
+    from tests.conftest import AuthActions
+
+    with tenant(app, "xiaoshou") as db:
+        hr = db.scalar(select(User).where(User.username == "admin"))
+        db.get(Person, hr.person_id).staff_class = "staff"  # HR's clerk also sells, this year
+        cycle = cycles.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        cycles.transition(cycle, "open", "test")
+        db.commit()
+        cycle_id = cycle.id
+        own = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == cycle_id,
+                                                   CycleSubject.person_id == hr.person_id))
+        other = person_subject(db, cycle, WEAK)
+        own_id, own_code, other_id, other_code = own.id, own.code, other.id, other.code
+    AuthActions(client).login("xiaoshou", "admin")
+    client.post("/lang", data={"locale": "en"})
+    csv = f"code,ratings.basic_ability\n{other_code},80\n{own_code},100\n".encode()
+    response = client.post(f"/t/xiaoshou/cycles/{cycle_id}/inputs/import", content_type="multipart/form-data",
+                           data={"kind": "person", "file": (io.BytesIO(csv), "ratings.csv")})
+    assert response.status_code == 422
+    assert "nobody rates themselves" in response.get_data(as_text=True)
+    with tenant(app, "xiaoshou") as db:
+        assert "ratings" not in db.get(CycleSubject, own_id).inputs
+        assert "ratings" not in db.get(CycleSubject, other_id).inputs  # all or nothing
+
+
+def test_a_record_changing_leaves_the_forms_open_on_the_subject_valid(app):
+    """HR records an event while the unit head has the person's row open: the event reaches the
+    inputs without moving the form's version, so the unit head's next save is not refused."""
+    with tenant(app, "xiaoshou") as db:
+        cycle = cycles.create_cycle("sales-attitude", "2026-02", "二月", {}, "test")
+        cycles.transition(cycle, "open", "test")
+        subject = person_subject(db, cycle, WEAK)
+        version = subject.inputs_version
+        leave(db, WEAK, "2026-02", "1")
+        db.flush()
+        derived.refresh_people([subject.person_id], "test", "2026-02")
+        subject = person_subject(db, cycle, WEAK)
+        assert subject.inputs["events"] == {"personal_leave_days": "1"} and subject.inputs_version == version
+        cycles.set_inputs(subject, cycle, {**subject.inputs, "ratings": ratings(80)}, version, "user:wanghaijun")
+        assert person_subject(db, cycle, WEAK).inputs_version == version + 1

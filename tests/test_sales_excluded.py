@@ -53,7 +53,13 @@ def test_hr_sees_everyone_excluded_with_the_reason(client, month):
     assert set(listed) == set(STATUS_EXCLUDED) | {"X016", "X024"} | set(NOT_IN_CYCLE)
     for number, label in {**STATUS_EXCLUDED, "X016": "Demotion period", "X024": "Promotion period"}.items():
         assert f"{label}: not scored, not ranked, no pay computed" in listed[number], number
-    assert "no staff class of this scheme (supervisor, staff)" in listed["X001"]
+    assert "no staff class of this scheme (Sales supervisor, Salesperson)" in listed["X001"]  # the reader's language
+    # the people outside the scheme's staff classes apart, collapsed; the count is the status exclusions
+    main, outside = page.split('<details class="panel" id="outside">')
+    assert set(rows(main)) == set(STATUS_EXCLUDED) | {"X016", "X024"} and set(rows(outside)) == set(NOT_IN_CYCLE)
+    assert '<dd id="excluded-count">5</dd>' in main
+    assert "Not in the cycle (8): people outside the scheme's staff classes" in outside
+    assert "<td>Salesperson</td>" in listed["X019"] and '<span class="tag excluded">Excluded: internship</span>' in listed["X019"]
     assert "<code>X011</code>" not in page  # regular staff are assessed
     order = list(listed)
     assert order.index("X027") < order.index("X001")  # status exclusions first
@@ -81,7 +87,7 @@ def test_employees_may_not_see_the_excluded_staff(client, month, username):
 def test_the_count_is_a_link_on_the_cycle_page_and_the_ratings_months(client, month):
     login(client, "admin")
     page = client.get(f"/t/xiaoshou/cycles/{month['id']}").get_data(as_text=True)
-    assert f'href="{url(month)}"' in page and "Excluded staff (13)" in page  # 5 by status + 8 not in the cycle
+    assert f'href="{url(month)}"' in page and "Excluded staff (5)" in page  # by status (8 more are not in the cycle)
     client.post("/t/xiaoshou/logout")
     login(client, "wanghaijun")  # unit heads reach it from the months of the ratings
     page = client.get("/t/xiaoshou/sales/ratings").get_data(as_text=True)
@@ -110,6 +116,11 @@ def test_computed_results_flag_the_status_exclusions_without_rank_or_pay(app, cl
         assert results["X011"].rank is not None and results["X011"].extra["pay"] == "4150.00"
     login(client, "admin")
     assert "Demotion period: not scored" in client.get(url(month)).get_data(as_text=True)
+    # the cycle's page: the status exclusions are scored for reference only, from the results' flags
+    page = client.get(f"/t/xiaoshou/cycles/{month['id']}").get_data(as_text=True)
+    assert reference_rows(page) == {"X016": "Excluded: demotion period", "X019": "Excluded: internship",
+                                    "X024": "Excluded: promotion period", "X025": "Excluded: probation",
+                                    "X027": "Excluded: transfer period"}
 
 
 def test_another_tenant_gets_404(app, client, month):
@@ -123,3 +134,46 @@ def test_another_tenant_gets_404(app, client, month):
     login(client, "admin")
     assert client.get(f"/t/xiaoshou/sales/cycles/{corporate_id}/excluded").status_code == 404
     assert client.get("/t/xiaoshou/sales/cycles/999999/excluded").status_code == 404
+
+
+def reference_rows(page: str) -> dict[str, str]:
+    """The cycle page's subjects marked "scored for reference only", with the reason shown."""
+    import re
+
+    found = {}
+    for row in re.finditer(r'<tr id="subject-\d+" class="">(.*?)</tr>', page, re.S):
+        cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+        if "Scored for reference only" in row.group(1):
+            found[re.search(r"<code>(.*?)</code>", cells[0]).group(1)] = cells[-1].strip()
+    return found
+
+
+def test_the_cycle_page_marks_the_status_exclusions_before_computing(client, month):
+    login(client, "admin")
+    page = client.get(f"/t/xiaoshou/cycles/{month['id']}?kind=person").get_data(as_text=True)
+    assert reference_rows(page) == {"X016": "Excluded: demotion period", "X019": "Excluded: internship",
+                                    "X024": "Excluded: promotion period", "X025": "Excluded: probation",
+                                    "X027": "Excluded: transfer period"}
+    import re
+
+    regular = re.search(r'<tr id="subject-\d+" class="">\s*<td><code>X011</code>.*?</tr>', page, re.S).group(0)
+    assert '<span class="tag">Assessed</span>' in regular
+    client.post("/lang", data={"locale": "zh"})
+    page = client.get(f"/t/xiaoshou/cycles/{month['id']}?kind=person").get_data(as_text=True)
+    assert "不参与考评:实习期" in page and "不参与考评:见习期" in page
+
+
+def test_the_reasons_are_in_the_readers_language(client, month):
+    login(client, "manager")
+    client.post("/lang", data={"locale": "zh"})
+    page = client.get(url(month)).get_data(as_text=True)
+    outside = page[page.index('id="outside"'):]
+    assert "不属于本方案的人员类别(销售主管、销售业务员)" in outside
+    assert "不参与考评:实习期" in page and "销售业务员" in page and "<td>staff</td>" not in page
+    assert "不参与考评人员（5）" in client.get(f"/t/xiaoshou/cycles/{month['id']}").get_data(as_text=True)
+
+
+def test_a_unit_head_sees_only_their_units_also_apart(client, month):
+    login(client, "wanghaijun")
+    page = client.get(url(month)).get_data(as_text=True)
+    assert '<dd id="excluded-count">2</dd>' in page and 'id="outside"' not in page  # S1 has nobody left out

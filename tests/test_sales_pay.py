@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -318,7 +319,8 @@ def upload(client, text: str, name="pay.csv"):
 
 def test_import_with_chinese_headers_and_the_readable_row(app, client, computed):
     login(client, "admin")
-    text = "\ufeff工号,姓名,绩效工资基数,绩效工资系数\n工号,姓名,绩效工资基数,绩效工资系数\nX012,杨晓帆,5800.8,1.05\nX011,,7000,\n\n"
+    text = ("\ufeff工号,姓名,绩效工资基数,绩效工资系数,版本\n工号,姓名,绩效工资基数,绩效工资系数,版本\nX012,杨晓帆,5800.8,1.05,\n"
+            "X011,,7000,,1\n\n")
     response = upload(client, text)
     assert response.status_code == 302
     assert "2 pay record(s) changed from pay.csv." in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -337,9 +339,9 @@ def test_import_with_chinese_headers_and_the_readable_row(app, client, computed)
 def test_an_xlsx_import_with_numbers_as_cells(app, client, computed):
     book = Workbook()
     sheet = book.active
-    sheet.append(["number", "name", "unit", "base", "coefficient"])
-    sheet.append(["X012", "杨晓帆", "销售一部", 5800, 1.125])
-    sheet.append(["X011", "李志鹏", "销售一部", 6543.21, 1.125])  # unchanged
+    sheet.append(["number", "name", "unit", "base", "coefficient", "version"])
+    sheet.append(["X012", "杨晓帆", "销售一部", 5800, 1.125, None])
+    sheet.append(["X011", "李志鹏", "销售一部", 6543.21, 1.125, 1])  # unchanged; the version a number cell
     out = io.BytesIO()
     book.save(out)
     login(client, "admin")
@@ -357,8 +359,8 @@ def test_import_is_all_or_nothing_with_problems_by_row_and_column(app, client, c
     text = ("number,base,coefficient,bonus\n")
     response = upload(client, text)
     assert response.status_code == 422 and "Row 1: unknown column(s) bonus" in response.get_data(as_text=True)
-    text = ("number,base,coefficient\nX012,5800,1.05\nX011,0,1\nX999,5000,1\nX012,5000,1\nX001,5000,1\n"
-            "X014,7000,1.2345\nX028,,\n")
+    text = ("number,base,coefficient,version\nX012,5800,1.05,\nX011,0,1,1\nX999,5000,1,\nX012,5000,1,\n"
+            "X001,5000,1,\nX014,7000,1.2345,1\nX028,,,\n")
     response = upload(client, text)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
@@ -382,18 +384,83 @@ def test_the_import_template_lists_the_sales_staff_with_their_pay(client, comput
     response = client.get("/t/xiaoshou/sales/pay/template?format=csv")
     template_text = response.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(template_text.lstrip("\ufeff"))))
-    assert rows[0] == ["number", "name", "unit", "base", "coefficient"]
-    assert rows[1] == ["工号", "姓名", "单位", "绩效工资基数", "绩效工资系数"]
+    assert rows[0] == ["number", "name", "unit", "base", "coefficient", "version"]
+    assert rows[1] == ["工号", "姓名", "单位", "绩效工资基数", "绩效工资系数", "版本"]
     by_number = {r[0]: r for r in rows[2:]}
-    assert len(by_number) == 20 and by_number["X011"][3:] == ["6543.21", "1.125"] and by_number["X012"][3:] == ["", ""]
+    assert len(by_number) == 20 and by_number["X011"][3:] == ["6543.21", "1.125", "1"]
+    assert by_number["X012"][3:] == ["", "", ""]  # no pay record: no version
     response = client.get("/t/xiaoshou/sales/pay/template")
     sheet = load_workbook(io.BytesIO(response.data)).active
-    assert [c.value for c in sheet[1]] == ["number", "name", "unit", "base", "coefficient"]
+    assert [c.value for c in sheet[1]] == ["number", "name", "unit", "base", "coefficient", "version"]
     assert response.headers["Cache-Control"] == "no-store"
     # the template as downloaded imports again, changing nothing
     response = upload(client, template_text)
     assert response.status_code == 302
     assert "0 pay record(s) changed" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def pay_of(app, number) -> tuple:
+    with tenant(app, "xiaoshou") as db:
+        row = db.scalar(select(PayRecord).where(PayRecord.person_id == person(db, number).id))
+        return (row.base, row.coefficient, row.version) if row else None
+
+
+def test_an_old_template_never_undoes_a_newer_change(app, client, computed):
+    """The lost update: HR A downloads the template, HR B saves X011's base, A imports the old sheet:
+    refused, the row named with the version it carries and the one allowed; nothing written."""
+    login(client, "admin")
+    sheet = client.get("/t/xiaoshou/sales/pay/template?format=csv").get_data(as_text=True)  # A's download
+    with tenant(app, "xiaoshou") as db:
+        x011 = person(db, "X011").id
+    assert client.post(f"/t/xiaoshou/sales/pay/{x011}", data={"base": "9999.00", "coefficient": "1.125",
+                                                               "version": "1"}).status_code == 302  # B's save
+    assert pay_of(app, "X011") == ("9999.00", "1.125", 2)
+    rows = list(csv.reader(io.StringIO(sheet.lstrip("\ufeff"))))
+    line = next(i for i, r in enumerate(rows, start=1) if r[0] == "X011")
+    x012 = next(r for r in rows if r[0] == "X012")
+    x012[3:5] = ["5800", "1.05"]  # A also sets a new record, which would be fine on its own
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    response = upload(client, out.getvalue())
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert (f"Row {line}, column version: '1' is not the current version of the pay of X011: it was changed by "
+            "someone else since the template was downloaded; allowed: 2. Download the template again.") in body
+    assert "Nothing was imported: 1 problem(s)." in body
+    assert pay_of(app, "X011") == ("9999.00", "1.125", 2) and pay_of(app, "X012") is None  # all or nothing
+    # the template downloaded again carries the new version, and imports
+    fresh = client.get("/t/xiaoshou/sales/pay/template?format=csv").get_data(as_text=True)
+    assert next(r for r in csv.reader(io.StringIO(fresh.lstrip("\ufeff"))) if r[0] == "X011")[3:] == \
+        ["9999.00", "1.125", "2"]
+    assert upload(client, "number,base,coefficient,version\nX011,9000,1.125,2\nX012,5800,1.05,\n").status_code == 302
+    assert pay_of(app, "X011") == ("9000.00", "1.125", 3) and pay_of(app, "X012") == ("5800.00", "1.05", 1)
+
+
+@pytest.mark.parametrize("sheet, problem", [
+    # no version column at all: every row of a person with a record is refused
+    ("number,base,coefficient\nX011,7000,1.1\n",
+     "Row 2, column version: empty, but X011 has a pay record: without the version of the template its pay may have "
+     "been changed by someone else since the template was downloaded; allowed: 1 (the current version)."),
+    ("number,base,version\nX011,7000,\n", "Row 2, column version: empty, but X011 has a pay record"),
+    ("number,base,version\nX011,7000,2\n", "Row 2, column version: '2' is not the current version of the pay of "
+                                              "X011"),
+    ("number,base,version\nX011,7000,abc\n", "Row 2, column version: 'abc' is not the current version"),
+    # a version for a person without a record: the record was removed since the template was made
+    ("number,base,coefficient,version\nX012,5800,1.05,1\n",
+     "Row 2, column version: '1', but X012 has no pay record now (it may have been removed by someone else since "
+     "the template was downloaded); allowed: empty. Download the template again."),
+])
+def test_an_import_row_without_the_current_version_is_refused(app, client, computed, sheet, problem):
+    login(client, "admin")
+    response = upload(client, sheet)
+    assert response.status_code == 422 and problem in html.unescape(response.get_data(as_text=True))
+    assert pay_of(app, "X011") == ("6543.21", "1.125", 1) and pay_of(app, "X012") is None
+
+
+def test_new_pay_records_need_no_version(app, client, computed):
+    login(client, "admin")
+    response = upload(client, "number,base,coefficient\nX012,5800,1.05\n")
+    assert response.status_code == 302 and pay_of(app, "X012") == ("5800.00", "1.05", 1)
 
 
 # ----------------------------------------------------------------------------------- payroll
@@ -408,15 +475,16 @@ def test_the_payroll_export_is_exact_to_the_cent(app, client, computed):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     sheet = load_workbook(io.BytesIO(response.data)).active
     header = [c.value for c in sheet[1]]
-    assert header == ["Number", "Name", "Unit", "Class", "Status", "Total", "Pay base", "Pay coefficient",
-                      "In training (80%)", "Performance pay", "Note"]
+    assert header == ["Number", "Name of person", "Unit", "Class", "Status", "Total", "Pay base", "Pay coefficient",
+                      "In training (80%)", "Performance pay", "Notes"]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     totals = rows.pop()
     people = {r[0]: r for r in rows}
     assert set(people) == set(RATINGS)
     total_pay = Decimal("0.00")
     for number, row in people.items():
-        _n, _name, _unit, _class, status, total, base, coefficient, training, amount, note = row
+        _n, _name, _unit, staff_class, status, total, base, coefficient, training, amount, note = row
+        assert staff_class == ("Sales supervisor" if number in ("X009", "X010") else "Salesperson"), number
         if number in EXCLUDED:
             assert status == EXCLUDED[number] and amount is None and total is None
             assert note == f"excluded: {EXCLUDED[number]}"
@@ -436,6 +504,7 @@ def test_the_payroll_export_is_exact_to_the_cent(app, client, computed):
     # the cells are numbers with 2 decimals, written exactly (no binary float drift in the file)
     raw = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == TRAINING)
     assert raw[9].data_type == "n" and raw[9].number_format == "#,##0.00"
+    assert raw[7].number_format == "0.0##"  # the coefficient as stored: 1.2, 1.125 (1 shows as 1.0)
     import zipfile
 
     xml = zipfile.ZipFile(io.BytesIO(response.data)).read("xl/worksheets/sheet1.xml").decode()
@@ -453,6 +522,27 @@ def test_the_payroll_equals_the_engines_pay(app, computed):
             assert (row.pay is None and engine is None) or str(row.pay) == engine
         assert table.excluded == 3 and table.without_base == 1 and table.paid == len(PAY) - 3
         assert table.total_pay == sum(r.pay for r in table.rows if r.pay is not None)
+        assert [r.subject.code for r in table.rows if r.training] == [TRAINING]
+
+
+def test_the_payroll_reads_neither_breakdowns_nor_whole_inputs(app, computed):
+    """At 10,000 people the breakdowns and the inputs (events, history) are most of the data: the
+    payroll reads the results' score, flags and extra and the inputs' pay and training only."""
+    from sqlalchemy import event
+
+    with tenant(app, "xiaoshou") as db:
+        cycle = db.get(Cycle, computed["id"])
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.get_bind(), "before_cursor_execute", listen)
+        try:
+            table = pay.payroll(cycle)
+        finally:
+            event.remove(db.get_bind(), "before_cursor_execute", listen)
+        assert len(table.rows) == 20 and len(statements) <= 4, statements
+        for statement in statements:
+            assert "breakdown" not in statement, statement
+            assert not re.search(r"(?<!\()cycle_subject\.inputs(\s*,|\s+AS\b|\s+FROM\b)", statement), statement
 
 
 def test_the_payroll_page_says_whether_the_results_are_published(app, client, computed):
@@ -501,3 +591,133 @@ def test_leaders_and_unit_heads_do_not_see_pay_on_result_pages(app, client, comp
     login(client, "manager")
     page = client.get(f"/t/xiaoshou/cycles/{computed['id']}/results/{result_id}").get_data(as_text=True)
     assert "6543.21" not in page and "6,543.21" not in page
+
+
+def publish(app, month) -> None:
+    with tenant(app, "xiaoshou") as db:
+        cycle = db.get(Cycle, month["id"])
+        service.transition(cycle, "review", "test")
+        service.transition(cycle, "published", "test")
+        db.commit()
+
+
+def test_a_published_month_never_asks_to_compute_again(app, client, computed):
+    publish(app, computed)
+    login(client, "admin")
+    page = client.get(payroll_url(computed)).get_data(as_text=True)
+    assert "Published results" in page and "compute the results again" not in page and 'id="changed-after"' not in page
+    with tenant(app, "xiaoshou") as db:  # an input of the published month changed after its results
+        cycle = db.get(Cycle, computed["id"])
+        subject = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == cycle.id, CycleSubject.code == "X011"))
+        from datetime import timedelta
+
+        subject.inputs_updated_at = cycle.computed_at + timedelta(hours=1)
+        db.commit()
+        table = pay.payroll(db.get(Cycle, computed["id"]))
+        assert table.published and table.changed_after and not table.stale
+    for state in ("published", "closed"):
+        if state == "closed":
+            with tenant(app, "xiaoshou") as db:
+                service.transition(db.get(Cycle, computed["id"]), "closed", "test")
+                db.commit()
+        page = html.unescape(client.get(payroll_url(computed)).get_data(as_text=True))
+        assert "compute the results again" not in page and "compute again" not in page, state
+        assert ("Some of this month's inputs changed after its results were computed: those changes are not in this "
+                "pay, which stays as published. A correction goes through an appeal.") in page, state
+
+
+def test_the_unpublished_month_asks_to_compute_again_only_when_inputs_changed(app, client, computed):
+    login(client, "admin")
+    page = client.get(payroll_url(computed)).get_data(as_text=True)
+    assert "Computed, not yet published" in page and 'id="stale"' not in page
+    with tenant(app, "xiaoshou") as db:
+        x012 = person(db, "X012")
+        db.add(PayRecord(person_id=x012.id, base="5000.00", coefficient="1", updated_by="test"))
+        db.flush()
+        derived.refresh_people([x012.id], "test")
+        db.commit()
+        table = pay.payroll(db.get(Cycle, computed["id"]))
+        assert table.stale and not table.changed_after and not table.published
+    page = client.get(payroll_url(computed)).get_data(as_text=True)
+    assert 'id="stale"' in page and "Published results" not in page
+
+
+def test_the_pay_page_lists_the_months_with_their_payroll(app, client, computed):
+    with tenant(app, "xiaoshou") as db:
+        october = service.create_cycle("sales-attitude", "2026-10", "十月考评", {}, "test")
+        earlier = service.create_cycle("sales-attitude", "2025-12", "十二月考评", {}, "test")
+        db.commit()
+        october_id, earlier_id = october.id, earlier.id
+    login(client, "admin")
+    page = html.unescape(client.get("/t/xiaoshou/sales/pay").get_data(as_text=True))
+    months = page[page.index('id="payroll-months"'):page.index("</table>", page.index('id="payroll-months"'))]
+    assert months.index(f'id="month-{october_id}"') < months.index(f'id="month-{computed["id"]}"')  # newest first
+    september = re.search(rf'<tr id="month-{computed["id"]}">.*?</tr>', months, re.S).group(0)
+    assert f'href="{payroll_url(computed)}"' in september and f'href="{payroll_url(computed)}.xlsx"' in september
+    october_row = re.search(rf'<tr id="month-{october_id}">.*?</tr>', months, re.S).group(0)
+    assert "Not computed yet." in october_row and "payroll" not in october_row
+    assert f'id="month-{earlier_id}"' not in months  # another year: chosen in the year list
+    assert '<option value="2025"' in page
+    older = html.unescape(client.get("/t/xiaoshou/sales/pay?year=2025").get_data(as_text=True))
+    assert f'id="month-{earlier_id}"' in older and f'id="month-{october_id}"' not in older
+    assert "2026-10" in html.unescape(client.get("/t/xiaoshou/sales/pay?year=1999").get_data(as_text=True))
+    # the payroll leads back to the months
+    assert 'href="/t/xiaoshou/sales/pay?year=2026"' in client.get(payroll_url(computed)).get_data(as_text=True)
+
+
+def test_the_pay_pages_name_the_staff_classes_and_show_coefficients_as_stored(app, client, computed):
+    login(client, "admin")
+    page = client.get("/t/xiaoshou/sales/pay").get_data(as_text=True)
+    assert "绩效工资基数、系数" not in page and "<h1>Pay</h1>" in page
+    x011 = re.search(r'<tr id="pay-\d+" >\s*<td><code>X011</code>.*?</tr>', page, re.S).group(0)
+    assert "<td>Salesperson</td>" in x011 and 'value="1.125"' in x011
+    payroll = client.get(payroll_url(computed)).get_data(as_text=True)
+    row = re.search(r"<tr>\s*<td><code>X009</code>.*?</tr>", payroll, re.S).group(0)
+    assert "<td>Sales supervisor</td>" in row and '<td class="number">1.5</td>' in row
+    assert "<th>Notes</th>" in payroll and "<th>Name of person</th>" in payroll
+    for raw in ("<td>staff</td>", "<td>supervisor</td>"):
+        assert raw not in page and raw not in payroll
+    client.post("/lang", data={"locale": "zh"})
+    page = client.get("/t/xiaoshou/sales/pay").get_data(as_text=True)
+    payroll = client.get(payroll_url(computed)).get_data(as_text=True)
+    assert "<td>销售业务员</td>" in page and "<td>销售主管</td>" in payroll
+    assert "意见" not in payroll
+    sheet = load_workbook(io.BytesIO(client.get(payroll_url(computed) + ".xlsx").data)).active
+    assert {sheet.cell(row=r, column=4).value for r in range(2, sheet.max_row)} == {"销售主管", "销售业务员"}
+    assert "意见" not in [c.value for c in sheet[1]]
+
+
+def test_import_problems_are_shown_above_the_table(client, computed):
+    login(client, "admin")
+    response = upload(client, "number,base,coefficient,version\nX011,abc,1,1\n")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert 'id="import-problems"' in page and page.index('id="import-problems"') < page.index('id="pay-table"')
+    assert "Row 2, column base: 'abc' is not allowed" in page
+
+
+def test_the_menu_follows_the_workflow(client, computed):
+    login(client, "admin")
+    home = client.get("/t/xiaoshou/").get_data(as_text=True)
+    menu = home[home.index('<nav class="menu"'):home.index("</nav>")]
+    where = [menu.index(f'href="/t/xiaoshou/sales/{path}"') for path in ("ratings", "pay", "competence", "plans")]
+    assert where == sorted(where)  # ratings 62, pay 63, competence lists 64, improvement plans 65
+
+
+def test_the_sales_menu_entries_follow_the_core_ones(app, computed):
+    """The core's entries use 10–50, the events 61: ratings 62, pay 63, competence lists 64, plans 65."""
+    from flask import g
+
+    from core.models import Tenant, User
+    from plugins.sales_attitude.competence import views as competence
+    from plugins.sales_attitude.pay import views as pay_views
+    from plugins.sales_attitude.ratings import views as ratings
+
+    with app.test_request_context(), tenant(app, "xiaoshou") as db:
+        g.tenant = db.scalar(select(Tenant).where(Tenant.slug == "xiaoshou"))
+        admin = db.scalar(select(User).where(User.username == "admin"))
+        items = [*ratings.menu_items(g.tenant, admin), *pay_views.menu_items(g.tenant, admin),
+                 *competence.menu_items(g.tenant, admin)]
+        assert [(i.endpoint, i.order) for i in items] == [
+            ("sales_ratings.index", 62), ("sales_pay.index", 63), ("sales_competence.overview", 64),
+            ("sales_competence.plans", 65)]

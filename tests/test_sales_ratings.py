@@ -308,3 +308,71 @@ def test_the_grid_page_is_not_cached(client, month):
     login(client, "admin")
     response = client.get(grid_url(month))
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_menu_puts_the_ratings_first_of_the_sales_work(client, month):
+    login(client, "wanghaijun")  # a unit head: ratings, then the competence lists and the plans
+    home = client.get("/t/xiaoshou/").get_data(as_text=True)
+    menu = home[home.index('<nav class="menu"'):home.index("</nav>")]
+    where = [menu.index(f'href="/t/xiaoshou/sales/{path}"') for path in ("ratings", "competence", "plans")]
+    assert where == sorted(where) and 'href="/t/xiaoshou/sales/pay"' not in menu
+    grid = client.get(grid_url(month)).get_data(as_text=True)
+    assert "<th>Name of person</th>" in grid
+
+
+def test_the_months_count_the_excluded_staff_by_status(app, client, month):
+    login(client, "admin")
+    index = client.get("/t/xiaoshou/sales/ratings").get_data(as_text=True)
+    assert "Excluded staff (3)" in index  # intern, probation, transfer period; not the 8 head-office people
+
+
+# ----------------------------------------------------------------------------------- counting at scale
+
+def test_the_progress_is_counted_by_the_database_as_the_rows_read(app, client, month):
+    """The progress shown on every autosave is one COUNT query, equal to reading every row; the todo
+    filter and the unit filter alike; partial rows, JSON nulls and other inputs are not rated."""
+    from flask import g
+    from sqlalchemy import event
+
+    from core.models import User
+    from plugins.sales_attitude.ratings import service as ratings
+
+    rows = {"X011": {k: "80" for k in FIELDS},                                   # complete
+            "X012": {"basic_ability": "80", "proficiency": "70"},                # partial
+            "X013": {**{k: "75" for k in FIELDS}, "service": None},              # a JSON null: not rated
+            "X022": {k: 90 for k in FIELDS},                                     # numbers: rated
+            "X009": {k: "88" for k in FIELDS}}                                   # a supervisor (HR rates)
+    with tenant(app, "xiaoshou") as db:
+        for number, values in rows.items():
+            row = db.get(CycleSubject, month["subjects"][number])
+            row.inputs = {**(row.inputs or {}), "ratings": values, "events": {"late": 1}}
+        db.commit()
+    with app.test_request_context(), tenant(app, "xiaoshou") as db:
+        cycle = db.get(Cycle, month["id"])
+        for username in ("admin", "wanghaijun", "zhanglijuan"):
+            g.pop("_headed_units", None)
+            user = db.scalar(select(User).where(User.username == username))
+            for unit in (None, month["units"]["S1"], month["units"]["S2"]):
+                everyone = ratings.rateable(cycle, user, unit)
+                statements = []
+                listen = lambda *args: statements.append(args[2])  # noqa: E731
+                event.listen(db.get_bind(), "before_cursor_execute", listen)
+                try:
+                    counted = ratings.progress_of(cycle, user, unit)
+                finally:
+                    event.remove(db.get_bind(), "before_cursor_execute", listen)
+                assert len(statements) <= 2, statements  # the count (and the units below one, when filtered)
+                assert counted == ratings.progress(cycle, everyone), (username, unit)
+                todo = list(db.scalars(ratings.rateable_statement(cycle, user, unit, todo=True)))
+                fields = ratings.rating_fields(cycle)
+                assert [s.code for s in todo] == [s.code for s in everyone if not ratings.is_complete(s, fields)]
+                if unit is None:
+                    assert sorted(ratings.unrated_people(cycle, user)) == sorted(
+                        (s.unit_id, s.person_id) for s in todo)
+        admin = db.scalar(select(User).where(User.username == "admin"))
+        assert ratings.progress_of(cycle, admin) == ratings.Progress(3, 20)  # X011, X022, X009
+        assert ratings.rateable_units(cycle, admin) == [(month["units"]["S1"], "销售一部"),
+                                                        (month["units"]["S2"], "销售二部")]
+    login(client, "wanghaijun")
+    page = client.get(grid_url(month) + "?todo=1").get_data(as_text=True)
+    assert "1 of 9 rated" in page and "<code>X011</code>" not in page and "<code>X012</code>" in page

@@ -202,8 +202,8 @@ class SalesAttitudeSettings(SchemeSettings):
 def adjust_refusal(kind: str, flags: list, extra: dict) -> str | None:
     """A total with pay or competence listings derived from it is corrected through its inputs."""
     if "pay" in (extra or {}) or set(flags or ()) & {"training", "transfer"}:
-        return _("This result's pay and competence listings follow from its total, so the total is not "
-                 "adjusted alone: uphold the appeal with the correction noted, and correct the inputs.")
+        return _("This result's pay and competence listings follow from its total, so the total is not adjusted "
+                 "alone: correct the inputs, then decide the appeal as corrected (recomputed from them).")
     return None
 
 
@@ -222,7 +222,9 @@ SCHEME = Scheme(
     staff_classes=STAFF_CLASSES,
     subject_fields=("status",),
     appeal_days=7,  # within 7 days of the result (source 004 part 4)
-    confidential=("pay", "pay.base", "pay.coefficient", "training"),  # HR only (issue 6, source 004)
+    # pay is HR's and the person's alone (issue 6, source 004); a training period is not: the unit head
+    # and the leaders follow the person's improvement plan
+    confidential=("pay", "pay.base", "pay.coefficient"),
     adjust_refusal=adjust_refusal,
     appeal_day_kind="calendar",
     settings_model=SalesAttitudeSettings,
@@ -260,6 +262,10 @@ SCHEME = Scheme(
         "complaint": {"zh": "顾客投诉", "en": "Customer complaints"},
         "base": {"zh": "基数", "en": "Base"},
         "training listing": {"zh": "培训对象认定", "en": "Training listing"},
+        "period": {"zh": "月份", "en": "Month"},
+        "score_without_leave": {"zh": "不计事假总分", "en": "Total without personal leave"},
+        "coefficient": {"zh": "系数", "en": "Coefficient"},
+        "unrounded": {"zh": "未舍入", "en": "Unrounded"},
         "transfer listing": {"zh": "转岗对象认定", "en": "Transfer listing"},
     },
     build_case=build_case,
@@ -341,6 +347,30 @@ def jixiao_event_cycle_created(tenant, cycle):
 
 
 @hookimpl
+def jixiao_event_cycle_published(tenant, cycle):
+    """A month's totals are final: the later months not yet published read them in their history."""
+    if cycle.scheme_id == SCHEME.id:
+        from plugins.sales_attitude.derived import open_cycles, refresh
+
+        for later in open_cycles():
+            if later.period > cycle.period:
+                refresh(later, "system:published")
+
+
+@hookimpl
+def jixiao_event_inputs_saving(tenant, cycle, subject, account, fields, inputs):
+    """The ratings are the unit head's (or HR's), never the person's own: also on the bulk import."""
+    if cycle.scheme_id != SCHEME.id or account is None or not any(f.startswith("ratings.") for f in fields):
+        return
+    from core.cycles.service import CycleError
+    from plugins.sales_attitude.policy import may_rate
+
+    if not may_rate(account, subject.person_id, subject.unit_id):
+        raise CycleError(_("%(name)s's ratings are given by their unit head or HR, and nobody rates themselves.",
+                           name=subject.name))
+
+
+@hookimpl
 def jixiao_event_cycle_computing(tenant, cycle):
     """Results follow the records as they are now (an appeal may have changed an earlier month)."""
     if cycle.scheme_id == SCHEME.id:
@@ -351,4 +381,6 @@ def jixiao_event_cycle_computing(tenant, cycle):
 
 @hookimpl
 def jixiao_tpl_home_panels(tenant, user):
-    return scheme_home_panel(SCHEME, tenant, "sales_attitude/home_panel.html")
+    from plugins.sales_attitude.todo import todo
+
+    return scheme_home_panel(SCHEME, tenant, "sales_attitude/home_panel.html", todo=lambda: todo(user))

@@ -63,14 +63,18 @@ def event_counts(period: str, person_ids: Iterable[int] | None = None) -> dict[i
     from plugins.sales_attitude.events.models import SalesEvent
 
     first, following = month_bounds(period)
-    statement = (select(SalesEvent.person_id, SalesEvent.kind, SalesEvent.quantity)
-                 .where(SalesEvent.day >= first, SalesEvent.day < following))
+    statement = (select(SalesEvent.person_id, SalesEvent.kind, SalesEvent.quantity, func.count())
+                 .where(SalesEvent.day >= first, SalesEvent.day < following)
+                 .group_by(SalesEvent.person_id, SalesEvent.kind, SalesEvent.quantity))
     if person_ids is not None:
         statement = statement.where(SalesEvent.person_id.in_(list(person_ids)))
     counts: dict[int, dict[str, Any]] = defaultdict(dict)
-    for person_id, kind, quantity in db_session.execute(statement):
+    quantities: dict[str, Any] = {}
+    for person_id, kind, quantity, times in db_session.execute(statement):
+        if quantity not in quantities:
+            quantities[quantity] = exact(quantity)
         totals = counts[person_id]
-        totals[kind] = totals.get(kind, 0) + exact(quantity)
+        totals[kind] = totals.get(kind, 0) + quantities[quantity] * times
     return counts
 
 
@@ -108,9 +112,11 @@ def history_range(period: str, settings: dict) -> tuple[str, str]:
     return month_text(first), month_text(index - 1)
 
 
-def earlier_totals(period: str, settings: dict, person_ids: Iterable[int] | None = None) -> dict[int, list[dict]]:
+def earlier_totals(period: str, settings: dict,
+                   person_ids: Iterable[int] | None = None) -> tuple[dict[int, list[dict]], set[str]]:
     """Each person's totals of the earlier published months in range, oldest first, with the
-    total without personal leave where it differs (the approved-leave reading)."""
+    total without personal leave where it differs (the approved-leave reading); and the months
+    that have a published cycle."""
     first, last = history_range(period, settings)
     cycles_by_period: dict[str, Cycle] = {}
     for cycle in db_session.scalars(select(Cycle).where(
@@ -118,9 +124,10 @@ def earlier_totals(period: str, settings: dict, person_ids: Iterable[int] | None
             func.length(Cycle.period) == 7).order_by(Cycle.published_at)):
         cycles_by_period[cycle.period] = cycle  # the latest published cycle of a month counts
     if not cycles_by_period:
-        return {}
+        return {}, set()
     chosen = [c.id for c in cycles_by_period.values()]
-    statement = (select(CycleSubject.cycle_id, CycleSubject.person_id, CycleResult.score, CycleSubject.inputs)
+    leave_days = CycleSubject.inputs["events"]["personal_leave_days"].as_string()  # not the whole inputs: 100,000s of rows
+    statement = (select(CycleSubject.cycle_id, CycleSubject.id, CycleSubject.person_id, CycleResult.score, leave_days)
                  .join(CycleResult, and_(CycleResult.subject_id == CycleSubject.id,
                                          CycleResult.cycle_id == CycleSubject.cycle_id))
                  .where(CycleSubject.cycle_id.in_(chosen), CycleSubject.kind == "person",
@@ -128,42 +135,51 @@ def earlier_totals(period: str, settings: dict, person_ids: Iterable[int] | None
     if person_ids is not None:
         statement = statement.where(CycleSubject.person_id.in_(list(person_ids)))
     period_of = {c.id: c.period for c in cycles_by_period.values()}
-    found: dict[int, list[tuple[str, Decimal, dict]]] = defaultdict(list)
-    for cycle_id, person_id, score, inputs in db_session.execute(statement):
-        found[person_id].append((period_of[cycle_id], Decimal(str(score)), inputs or {}))
-    without = _totals_without_leave(cycles_by_period, found)
+    top = _top_line(settings)
+    found: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    with_leave: dict[str, list[tuple[int, int]]] = defaultdict(list)  # month -> (person, subject) below a line with leave
+    for cycle_id, subject_id, person_id, score, leave in db_session.execute(statement):
+        score = Decimal(str(score))
+        found[person_id].append((period_of[cycle_id], score))
+        if leave and score < top and exact(leave):
+            with_leave[period_of[cycle_id]].append((person_id, subject_id))
+    without = _totals_without_leave(cycles_by_period, with_leave)
     history: dict[int, list[dict]] = {}
     for person_id, months in found.items():
         entries = []
-        for month, score, _inputs in sorted(months, key=lambda m: m[0]):
+        for month, score in sorted(months, key=lambda m: m[0]):
             entry = {"period": month, "score": str(score)}
             other = without.get((person_id, month))
             if other is not None and other != score:
                 entry["score_without_leave"] = str(other)
             entries.append(entry)
         history[person_id] = entries
-    return history
+    return history, set(cycles_by_period)
+
+
+def _top_line(settings: dict) -> Decimal:
+    """The highest competence line: a month at or above it counts for no line, leave or not."""
+    lines = [settings.get(key, default) for key, default in
+             (("training_line", 80), ("transfer_line", 80), ("transfer_low_line", 70))]
+    return max(Decimal(str(exact(line).numerator)) / Decimal(str(exact(line).denominator)) for line in lines)
 
 
 def _totals_without_leave(cycles_by_period: dict[str, Cycle],
-                          found: dict[int, list[tuple[str, Decimal, dict]]]) -> dict[tuple[int, str], Decimal]:
-    """The month's total recomputed with personal_leave_days = 0, for the people who took personal
-    leave that month: scored by the scheme itself, one case per month (only those people)."""
+                          with_leave: dict[str, list[tuple[int, int]]]) -> dict[tuple[int, str], Decimal]:
+    """The month's total recomputed with personal_leave_days = 0, for the people below a line who
+    took personal leave that month: scored by the scheme itself, one case per month (only those people)."""
     from core.plugins import get_schemes
     from core.scoring import score_case
     from core.scoring.case import build_case
 
-    leave: dict[str, list[tuple[int, dict]]] = defaultdict(list)
-    for person_id, months in found.items():
-        for month, _score, inputs in months:
-            if exact((inputs.get("events") or {}).get("personal_leave_days", 0) or 0):
-                leave[month].append((person_id, inputs))
     totals: dict[tuple[int, str], Decimal] = {}
-    for month, people in leave.items():
+    for month, people in with_leave.items():
+        inputs_of = dict(db_session.execute(select(CycleSubject.person_id, CycleSubject.inputs).where(
+            CycleSubject.id.in_([subject_id for _p, subject_id in people]))).all())
         raw = {"scheme": SCHEME_ID, "period": month, "settings": cycles_by_period[month].settings, "units": [],
                "people": [{"id": str(person_id), "inputs": {
-                   "ratings": inputs.get("ratings"), "events": {**inputs["events"], "personal_leave_days": 0}}}
-                   for person_id, inputs in people]}
+                   "ratings": inputs_of[person_id].get("ratings"),
+                   "events": {**inputs_of[person_id]["events"], "personal_leave_days": 0}}} for person_id, _s in people]}
         result = score_case(*build_case(raw, get_schemes()))
         for person in result.people:
             totals[(int(person.id), month)] = Decimal(str(person.score))
@@ -172,15 +188,16 @@ def _totals_without_leave(cycles_by_period: dict[str, Cycle],
 
 # ----------------------------------------------------------------------------- refreshing
 
-def derived_inputs(cycle: Cycle, subjects: list[CycleSubject]) -> dict[int, dict[str, Any]]:
-    """The derived part of each person subject's inputs: the keys of :data:`DERIVED_KEYS` it has."""
+def derived_inputs(cycle: Cycle, subjects: list[CycleSubject]) -> tuple[dict[int, dict[str, Any]], set[str]]:
+    """The derived part of each person subject's inputs (the keys of :data:`DERIVED_KEYS` it has),
+    and the earlier months the records cover (a published cycle)."""
     people = [s.person_id for s in subjects if s.kind == "person" and s.person_id is not None]
     if not people:
-        return {}
+        return {}, set()
     counts = event_counts(cycle.period, people)
     pay = pay_records(people)
     training = in_training(cycle.period, people)
-    history = earlier_totals(cycle.period, cycle.settings or {}, people)
+    history, covered = earlier_totals(cycle.period, cycle.settings or {}, people)
     derived: dict[int, dict[str, Any]] = {}
     for person_id in people:
         part: dict[str, Any] = {}
@@ -193,25 +210,50 @@ def derived_inputs(cycle: Cycle, subjects: list[CycleSubject]) -> dict[int, dict
         if history.get(person_id):
             part["history"] = history[person_id]
         derived[person_id] = part
-    return derived
+    return derived, covered
 
 
 def refresh(cycle: Cycle, actor: str, person_ids: Iterable[int] | None = None) -> int:
     """Bring the derived inputs of the cycle's people (or only ``person_ids``) in step with the
-    records; writes only the subjects that change. :return: how many changed."""
-    statement = select(CycleSubject).where(CycleSubject.cycle_id == cycle.id, CycleSubject.kind == "person")
-    if person_ids is not None:
-        statement = statement.where(CycleSubject.person_id.in_(list(person_ids)))
-    subjects = list(db_session.scalars(statement))
-    derived = derived_inputs(cycle, subjects)
-    changes = []
-    for subject in subjects:
-        stored = subject.inputs or {}
-        wanted = {k: v for k, v in stored.items() if k not in DERIVED_KEYS}
-        wanted.update(derived.get(subject.person_id, {}))
-        if wanted != stored:
-            changes.append((subject, wanted))
-    return cycles.set_many_inputs(cycle, changes, actor)
+    records; writes only the subjects that change, without moving their form version (a form open
+    on them stays valid). A form saved at the same moment makes the write start again (three tries).
+    :return: how many changed."""
+    for attempt in range(3):
+        statement = select(CycleSubject.id, CycleSubject.kind, CycleSubject.person_id, CycleSubject.inputs,
+                           CycleSubject.inputs_version).where(CycleSubject.cycle_id == cycle.id,
+                                                              CycleSubject.kind == "person")
+        if person_ids is not None:
+            statement = statement.where(CycleSubject.person_id.in_(list(person_ids)))
+        subjects = db_session.execute(statement).all()  # plain rows: 10,000s of subjects, no ORM objects
+        derived, covered = derived_inputs(cycle, subjects)
+        changes = []
+        for subject in subjects:
+            stored = subject.inputs or {}
+            wanted = {k: v for k, v in stored.items() if k not in DERIVED_KEYS}
+            wanted.update(derived.get(subject.person_id, {}))
+            _keep_written_history(wanted, stored, covered)
+            if cycle.state in FINAL_STATES:  # an appeal's correction: the month's pay stays as it was then
+                for key in ("pay", "training"):
+                    wanted.pop(key, None)
+                    if key in stored:
+                        wanted[key] = stored[key]
+            if wanted != stored:
+                changes.append((subject, wanted))
+        try:
+            with db_session.begin_nested():
+                return cycles.set_many_inputs(cycle, changes, actor)
+        except cycles.CycleError:
+            if attempt == 2 or cycle.state not in cycles.DERIVED_STATES:
+                raise
+    return 0
+
+
+def _keep_written_history(wanted: dict, stored: dict, covered: set[str]) -> None:
+    """Months of ``history`` written into the inputs (a case file loaded, totals from before the
+    portal) stay as long as no published cycle of that month exists: the records win where they exist."""
+    written = [e for e in stored.get("history") or () if isinstance(e, dict) and e.get("period") not in covered]
+    if written:
+        wanted["history"] = sorted([*wanted.get("history", ()), *written], key=lambda e: str(e.get("period")))
 
 
 def open_cycles(period: str | None = None) -> list[Cycle]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, TenantScoped, Versioned, utcnow
@@ -28,6 +28,10 @@ class ImprovementPlan(TenantScoped, Versioned, Base):
         # accounts are deactivated, never deleted: an owner stays on the plan
         ForeignKeyConstraint(["tenant_id", "owner_id"], ["user_account.tenant_id", "user_account.id"]),
         UniqueConstraint("tenant_id", "id"),
+        # one open plan per person and kind, whoever saves at the same time (the service checks first
+        # to give a clear message; this holds when two saves race)
+        Index("uq_sales_improvement_plan_open", "tenant_id", "person_id", "kind", unique=True,
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

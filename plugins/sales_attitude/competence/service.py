@@ -21,11 +21,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from core.audit import record
 from core.db import db_session
@@ -34,6 +35,7 @@ from core.models.base import utcnow
 from plugins.sales_attitude import derived
 from plugins.sales_attitude.competence.models import (DECISIONS, KINDS, OUTCOMES, STATES, ImprovementPlan,
                                                       PlanNote)
+from plugins.sales_attitude.policy import may_own_plan
 
 SCHEME_ID = "sales-attitude"
 FINAL_STATES = derived.FINAL_STATES
@@ -75,8 +77,16 @@ def kind_label(kind: str) -> str:
     return {"training": _("training (培训对象)"), "transfer": _("transfer (转岗对象)")}.get(kind, kind)
 
 
+def join_terms(terms: Iterable[str]) -> str:
+    """A list of terms as a reader of the current language writes it: 培训对象、转岗对象 in Chinese,
+    "training, transfer" in English."""
+    from core.i18n import current_locale
+
+    return ("、" if current_locale() == "zh" else ", ").join(terms)
+
+
 def kinds_label(kinds: Iterable[str]) -> str:
-    return ", ".join(kind_label(k) for k in kinds)
+    return join_terms(kind_label(k) for k in kinds)
 
 
 def list_title(kind: str) -> str:
@@ -96,7 +106,15 @@ def decision_label(decision: str | None) -> str:
 
 
 def state_label(state: str) -> str:
-    return {"open": _("open"), "closed": _("closed")}.get(state, state)
+    """A plan's state as a label (Open / Closed; 进行中 / 已结束)."""
+    text = {"open": _("open"), "closed": _("closed")}.get(state, state)
+    return text[:1].upper() + text[1:]
+
+
+def plan_label(plan: ImprovementPlan) -> str:
+    """A plan named with its state: "Plan #3 (open)", "Plan #2 (closed)"."""
+    return _("Plan #%(id)s (%(state)s)", id=plan.id, state={"open": _("open"), "closed": _("closed")}.get(
+        plan.state, plan.state))
 
 
 def choice(code: str, label: str) -> str:
@@ -346,13 +364,35 @@ def _flagged():
     return or_(text.like('%"training"%'), text.like('%"transfer"%'))
 
 
-def _result_rows(cycle_ids: list[int], unit_ids: set[int] | None, with_leave: bool, person_id: int | None = None):
+def top_line(settings) -> Decimal:
+    """The highest competence line, up to the cent: a rounded total at or above it is below no line."""
+    from plugins.sales_attitude.scoring import Line
+
+    top = max(Line(settings.training_line).value, Line(settings.transfer_line).value,
+              Line(settings.transfer_low_line).value)
+    return top.quantize(_CENTS, rounding=ROUND_CEILING)
+
+
+def _leave_clause(top: Decimal):
+    """The results whose breakdown may hold a month not counted only because of personal leave (a
+    superset, narrow enough not to parse everyone's breakdown): this month's total below the highest
+    line with personal leave this month (the engine then computes the total without it), or an
+    earlier month's total without leave in the inputs (``history``: written only for a month below
+    a line with personal leave)."""
+    leave_days = CycleSubject.inputs["events"]["personal_leave_days"].as_string()  # not the whole inputs
+    return or_(and_(CycleResult.score < top, leave_days.is_not(None)),
+               cast(CycleSubject.inputs, Text).like("%score_without_leave%"))
+
+
+def _result_rows(cycle_ids: list[int], unit_ids: set[int] | None, leave_below: Decimal | None,
+                 person_id: int | None = None):
+    """The result rows to read listings from: the listed people, and with ``leave_below`` (the
+    highest line) those who may have a month not counted because of leave."""
     columns = (CycleResult.id, CycleResult.score, CycleResult.flags, CycleResult.breakdown, CycleSubject.person_id,
                CycleSubject.code, CycleSubject.name, CycleSubject.unit_id, OrgUnit.name)
     wanted = _flagged()
-    if with_leave:
-        inputs = cast(CycleSubject.inputs, Text)
-        wanted = or_(wanted, inputs.like("%personal_leave_days%"), inputs.like("%score_without_leave%"))
+    if leave_below is not None:
+        wanted = or_(wanted, _leave_clause(leave_below))
     statement = (select(*columns)
                  .join(CycleSubject, and_(CycleSubject.id == CycleResult.subject_id,
                                           CycleSubject.cycle_id == CycleResult.cycle_id))
@@ -370,12 +410,14 @@ def _result_rows(cycle_ids: list[int], unit_ids: set[int] | None, with_leave: bo
 def listings(cycle: Cycle, unit_ids: set[int] | None = None) -> Listings:
     """The month's training and transfer lists as computed (of ``unit_ids``' people only, unless
     None), and the people not listed for whom a month was not counted because of approved leave.
-    One query for the results (only the listed people and those with personal leave)."""
+    One query for the results: only the listed people and those below the highest line with personal
+    leave (this month or, as their inputs say, an earlier one) have their breakdown read."""
     found = Listings(cycle=cycle, computed=cycle.computed_at is not None)
     if not found.computed:
         return found
     settings = settings_of(cycle)
-    for row in _result_rows([cycle.id], unit_ids, with_leave=True):
+    leave_below = top_line(settings) if settings.leave_exception else None
+    for row in _result_rows([cycle.id], unit_ids, leave_below):
         leave = None
         for entry in _rows_of(cycle, settings, row):
             if entry.listed:
@@ -407,7 +449,7 @@ def person_listing(cycle: Cycle, person_id: int) -> dict[str, Listed]:
     """The person's listings in the month, by kind (listed only)."""
     settings = settings_of(cycle)
     found = {}
-    for row in _result_rows([cycle.id], None, with_leave=False, person_id=person_id):
+    for row in _result_rows([cycle.id], None, None, person_id=person_id):
         for entry in _rows_of(cycle, settings, row):
             if entry.listed:
                 found[entry.kind] = entry
@@ -487,13 +529,50 @@ def year_history(year: str, unit_ids: set[int] | None = None) -> tuple[list[Cycl
 
 # ----------------------------------------------------------------------------------- plans: reading
 
-def plans_by_person_kind(person_ids: Iterable[int]) -> dict[tuple[int, str], ImprovementPlan]:
-    """The open plans of these people, by (person, kind): one query."""
+def plans_by_person_kind(person_ids: Iterable[int], period: str | None = None) -> dict[tuple[int, str], ImprovementPlan]:
+    """The plan that answers each (person, kind) listing of the month ``period``: the plan made from
+    that listing (same person, kind and month; open or closed, the latest), else the person's open
+    plan of that kind (one at a time). Without ``period``: the open plans only. One query."""
     person_ids = list(set(person_ids))
     if not person_ids:
         return {}
-    return {(p.person_id, p.kind): p for p in db_session.scalars(
-        select(ImprovementPlan).where(ImprovementPlan.person_id.in_(person_ids), ImprovementPlan.state == "open"))}
+    wanted = ImprovementPlan.state == "open"
+    if period is not None:
+        wanted = or_(wanted, ImprovementPlan.period == period)
+    found: dict[tuple[int, str], ImprovementPlan] = {}
+    for plan in db_session.scalars(select(ImprovementPlan).where(ImprovementPlan.person_id.in_(person_ids), wanted)
+                                   .order_by(ImprovementPlan.id)):
+        key = (plan.person_id, plan.kind)
+        current = found.get(key)
+        if current is None or (plan.period == period) >= (current.period == period):
+            found[key] = plan   # one of the listing's own plans beats an open plan of another month
+    return found
+
+
+def published_cycle_of(period: str) -> Cycle | None:
+    """The published (or closed) sales cycle of a month (the latest published), else None."""
+    return db_session.scalar(select(Cycle).where(Cycle.scheme_id == SCHEME_ID, Cycle.state.in_(FINAL_STATES),
+                                                 Cycle.period == period)
+                             .order_by(Cycle.published_at.desc(), Cycle.id.desc()).limit(1))
+
+
+def followed_plan(plan: ImprovementPlan) -> int | None:
+    """The training plan a transfer plan follows ("placed on the transfer list"), from the plan's
+    creation entry in the audit log, else None."""
+    from core.models import AuditLog
+
+    entry = db_session.scalar(select(AuditLog).where(
+        AuditLog.action == "sales.plan.create", AuditLog.object_type == "ImprovementPlan",
+        AuditLog.object_id == str(plan.id)).limit(1))
+    after = (entry.after or {}) if entry is not None else {}
+    return as_id(after.get("follows_plan"))
+
+
+def listing_plan(person_id: int, kind: str, period: str) -> ImprovementPlan | None:
+    """The plan already made from the person's ``kind`` listing of ``period`` (open or closed), if any."""
+    return db_session.scalar(select(ImprovementPlan).where(
+        ImprovementPlan.person_id == person_id, ImprovementPlan.kind == kind, ImprovementPlan.period == period)
+        .order_by(ImprovementPlan.id.desc()).limit(1))
 
 
 def open_plan(person_id: int, kind: str) -> ImprovementPlan | None:
@@ -506,9 +585,42 @@ def notes_of(plan: ImprovementPlan) -> list[PlanNote]:
                                    .order_by(PlanNote.day.desc(), PlanNote.id.desc())))
 
 
-def owner_choices() -> list[User]:
-    """The tenant's active accounts, by name."""
-    return list(db_session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name, User.username)))
+OWNER_ROLES = ("tenant_admin", "leader")   # HR and company leaders may own any person's plan
+
+
+def units_above(unit_id: int | None) -> set[int]:
+    """The unit and every unit above it: one query."""
+    parents = dict(db_session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
+    found: set[int] = set()
+    while unit_id is not None and unit_id not in found:
+        found.add(unit_id)
+        unit_id = parents.get(unit_id)
+    return found
+
+
+def owner_choices(person: Person) -> list[User]:
+    """The accounts that may own the person's plan, by name: the active accounts of the person's
+    unit heads (heading their unit or a unit above it), HR and company leaders, never the person's
+    own (as :func:`plugins.sales_attitude.policy.may_own_plan` decides one account). Two queries."""
+    heads = units_above(person.unit_id)
+    member = select(RoleMembership.id).where(
+        RoleMembership.user_id == User.id,
+        or_(RoleMembership.role.in_(OWNER_ROLES),
+            and_(RoleMembership.role == "unit_head", RoleMembership.unit_id.in_(sorted(heads) or [-1]))))
+    return list(db_session.scalars(
+        select(User).where(User.active.is_(True), or_(User.person_id.is_(None), User.person_id != person.id),
+                           member.exists())
+        .order_by(User.display_name, User.username)))
+
+
+def owner_rule(choices: list[User]) -> str:
+    """What an owner may be, for a message: the rule, and the accounts it allows (the first few)."""
+    shown = 8
+    names = ", ".join(f"{u.display_name} ({u.username})" for u in choices[:shown])
+    if len(choices) > shown:
+        names = _("%(names)s and %(n)s more", names=names, n=len(choices) - shown)
+    return _("the person's unit heads (of their unit or a unit above it), HR or a company leader: %(names)s",
+             names=names or "—")
 
 
 def default_owner(person: Person) -> int | None:
@@ -637,14 +749,19 @@ def parse_plan(form: Mapping[str, Any], kind: str, period: str, person: Person) 
     owner_id = as_id(raw_owner)
     owner = db_session.get(User, owner_id) if owner_id is not None else None
     if not raw_owner:
-        errors["owner_id"] = _("Owner: required; allowed: an active account of this organisation (the person's unit "
-                               "head by default).")
+        errors["owner_id"] = _("Owner: required; allowed: %(allowed)s (the unit head by default).",
+                               allowed=owner_rule(owner_choices(person)))
     elif owner is None or not owner.active:
-        errors["owner_id"] = _("Owner: %(value)s is not an active account of this organisation; allowed: one of the "
-                               "accounts listed.", value=repr(raw_owner[:20]))
+        errors["owner_id"] = _("Owner: %(value)s is not an active account of this organisation; allowed: %(allowed)s.",
+                               value=repr(raw_owner[:20]), allowed=owner_rule(owner_choices(person)))
     elif owner.person_id is not None and owner.person_id == person.id:
         errors["owner_id"] = _("Owner: %(name)s is the person the plan is for; allowed: another account (the unit "
                                "head by default).", name=owner.display_name)
+    elif not may_own_plan(owner, person.id, person.unit_id):
+        # an owner sees the plan (the listed months, the notes): only someone who sees the results anyway
+        errors["owner_id"] = _("Owner: %(name)s (%(value)s) does not see the results of %(person)s; allowed: "
+                               "%(allowed)s.", name=owner.display_name, value=owner.username, person=person.name,
+                               allowed=owner_rule(owner_choices(person)))
     values["owner_id"] = owner.id if owner is not None and "owner_id" not in errors else None
 
     raw_start, raw_end = str(form.get("start_month") or "").strip(), str(form.get("end_month") or "").strip()
@@ -722,7 +839,9 @@ def _refresh(plan: ImprovementPlan, actor: str) -> None:
 # ----------------------------------------------------------------------------------- plans: changes
 
 def create_plan(person: Person, source: Source, form: Mapping[str, Any], actor: str) -> ImprovementPlan:
-    """HR opens a plan for a listed person (one open plan per person and kind)."""
+    """HR opens a plan for a listed person (one open plan per person and kind). When another save
+    opens one at the same moment the database refuses the second (a partial unique index on the open
+    plans): the session is rolled back and :class:`PlanError` (409) names the plan already open."""
     kind = str(form.get("kind") or "").strip()
     if kind not in source.kinds:
         allowed = ", ".join(choice(k, kind_label(k)) for k in source.kinds)
@@ -731,8 +850,11 @@ def create_plan(person: Person, source: Source, form: Mapping[str, Any], actor: 
                       value=repr(kind[:20]), allowed=allowed, period=source.period)})
     existing = open_plan(person.id, kind)
     if existing is not None:
-        raise PlanError(_("%(name)s already has an open %(kind)s plan (#%(id)s): add to it, or close it first.",
-                          name=person.name, kind=kind_label(kind), id=existing.id))
+        raise PlanError(open_plan_message(person, existing))
+    if source.cycle is not None:
+        made = listing_plan(person.id, kind, source.period)
+        if made is not None:
+            raise PlanError(duplicate_message(person, made))
     values, errors = parse_plan(form, kind, source.period, person)
     if not errors:
         _training_checks(person.id, kind, [], training_months(kind, values["start_month"], values["end_month"], None),
@@ -743,7 +865,17 @@ def create_plan(person: Person, source: Source, form: Mapping[str, Any], actor: 
                            listed_months=list(source.listed_months.get(kind, [])), state="open", created_by=actor,
                            **values)
     db_session.add(plan)
-    db_session.flush()
+    try:
+        db_session.flush()
+    except IntegrityError:
+        # another save opened a plan of this kind for the person meanwhile (the partial unique index
+        # on open plans): the transaction is lost, so roll it back and say which plan it is
+        db_session.rollback()
+        existing = open_plan(person.id, kind)
+        if existing is not None:
+            raise PlanError(open_plan_message(person, existing)) from None
+        raise PlanError(_("Someone else changed the same records at the same time; nothing was saved. Try again.")) \
+            from None
     after = snapshot(plan)
     if source.after is not None:
         after["follows_plan"] = source.after.id
@@ -752,6 +884,19 @@ def create_plan(person: Person, source: Source, form: Mapping[str, Any], actor: 
     record("sales.plan.create", plan, after=after, actor=actor)
     _refresh(plan, actor)
     return plan
+
+
+def open_plan_message(person: Person, existing: ImprovementPlan) -> str:
+    """One open plan per person and kind: the one already open."""
+    return _("%(name)s already has an open %(kind)s plan (#%(id)s): add to it, or close it first.",
+             name=person.name, kind=kind_label(existing.kind), id=existing.id)
+
+
+def duplicate_message(person: Person, made: ImprovementPlan) -> str:
+    """A listing is followed by one plan: the one already made from it."""
+    return _("%(plan)s was already made from the %(kind)s listing of %(period)s for %(name)s; a listing is followed "
+             "by one plan (a later month's listing may call for another).", plan=plan_label(made),
+             kind=kind_label(made.kind), period=made.period, name=person.name)
 
 
 def _expect(plan: ImprovementPlan, version: int | None) -> None:
@@ -799,7 +944,7 @@ def parse_note(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
     if day is not None and day > date.today():
         errors["day"] = _("Date: %(value)s is after today (%(today)s); allowed: today or earlier.", value=raw,
                           today=date.today().isoformat())
-    note = _text(form, "note", _("Note"), errors, NOTE_MAX)
+    note = _text(form, "note", _("Progress note"), errors, NOTE_MAX)
     return {"day": day, "note": note}, errors
 
 

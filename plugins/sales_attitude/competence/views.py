@@ -20,20 +20,23 @@ from core.audit import history
 from core.cycles.service import CycleError
 from core.db import db_session
 from core.models import OrgUnit, Person, User
+from core.org.forms import STATUS_LABELS
 from core.policy import permission_required, tenant_user
 from core.slots import MenuItem
 from core.web import paginate, paginate_list, redirect_after, render_page
 from plugins.sales_attitude.competence import models, service  # noqa: F401 (models: the tables register)
 from plugins.sales_attitude.competence.models import DECISIONS, KINDS, STATES, ImprovementPlan
 from plugins.sales_attitude.competence.service import PlanError
-from plugins.sales_attitude.policy import (may_manage_plans, may_note_plan, may_see_plan_pay, may_view_listings,
-                                           may_view_plan, may_view_provisional_listings, plan_scope, unit_scope)
+from plugins.sales_attitude.policy import (may_edit_person_record, may_manage_plans, may_note_plan, may_see_plan_pay,
+                                           may_view_listings, may_view_plan, may_view_provisional_listings, plan_scope,
+                                           unit_scope)
 from plugins.sales_attitude.web import account, actor, cycle_state_name, get_sales_cycle, require_scheme
 
 bp = Blueprint("sales_competence", __name__, url_prefix="/t/<tenant>/sales")
 
-LABELS = dict(kind_label=service.kind_label, kinds_label=service.kinds_label, list_title=service.list_title, outcome_label=service.outcome_label,
-              decision_label=service.decision_label, state_label=service.state_label)
+LABELS = dict(kind_label=service.kind_label, kinds_label=service.kinds_label, list_title=service.list_title,
+              outcome_label=service.outcome_label, decision_label=service.decision_label,
+              state_label=service.state_label, plan_label=service.plan_label)
 
 
 def _htmx() -> bool:
@@ -94,7 +97,7 @@ def _lists_context(cycle, user):
     shown = published or may_view_provisional_listings(user)
     found = service.listings(cycle, scope) if shown else None
     people = {row.person_id for row in (found.training + found.transfer)} if found else set()
-    plans = service.plans_by_person_kind(people) if published else {}
+    plans = service.plans_by_person_kind(people, cycle.period) if published else {}
     return dict(cycle=cycle, lists=found, shown=shown, published=published, plans=plans,
                 rules=service.rules_of(service.settings_of(cycle)),
                 may_manage=lambda person_id: published and may_manage_plans(user, person_id),
@@ -187,7 +190,7 @@ def _source(person: Person):
 
 
 def _form_context(person: Person, **extra):
-    owners = service.owner_choices()
+    owners = service.owner_choices(person)
     unit = db_session.get(OrgUnit, person.unit_id)
     context = dict(person=person, unit=unit, owners=owners, values={}, errors={}, message=None, source=None,
                    plan=None, training_max=service.TRAINING_MAX_MONTHS, transfer_max=service.TRANSFER_MAX_MONTHS,
@@ -210,11 +213,14 @@ def new_plan():
     kind = request.values.get("kind", "")
     kind = kind if kind in source.kinds else source.kinds[0]
     existing = service.open_plan(person.id, kind)
+    made = service.listing_plan(person.id, kind, source.period) if source.cycle is not None else None
     if request.method == "GET":
         message = None
         if existing is not None:
-            message = _("%(name)s already has an open %(kind)s plan (#%(id)s): add to it, or close it first.",
-                        name=person.name, kind=service.kind_label(kind), id=existing.id)
+            message = service.open_plan_message(person, existing)
+        elif made is not None:
+            message = service.duplicate_message(person, made)
+            existing = made
         return render_page("sales_attitude/competence/new.html", **_form_context(
             person, source=source, values=service.defaults(source, person, kind), message=message,
             existing=existing))
@@ -225,7 +231,7 @@ def new_plan():
         db_session.rollback()
         return render_page("sales_attitude/competence/new.html", **_form_context(
             person, source=source, values=request.form.to_dict(), errors=exc.errors, message=str(exc),
-            existing=service.open_plan(person.id, kind))), exc.status
+            existing=service.open_plan(person.id, kind) or made)), exc.status
     except (CycleError, IntegrityError) as exc:
         db_session.rollback()
         return render_page("sales_attitude/competence/new.html", **_form_context(
@@ -236,6 +242,11 @@ def new_plan():
 
 
 # ----------------------------------------------------------------------------------- plans: one plan
+
+# The decisions HR carries out in the person's record (org pages) after closing a plan: nothing
+# here changes the person's unit or status.
+NEXT_STEPS = ("transfer_list", "new_post", "terminate_contract")
+
 
 def _plan_context(plan: ImprovementPlan, person: Person, **extra):
     user = account()
@@ -253,14 +264,19 @@ def _plan_context(plan: ImprovementPlan, person: Person, **extra):
     follow_up = None
     if manage and plan.state == "closed" and plan.decision == "transfer_list":
         follow_up = service.open_plan(person.id, "transfer")
+    may_view_lists = may_view_listings(user)
     context = dict(
+        listing_cycle=service.published_cycle_of(plan.period) if may_view_lists else None,
+        follows=service.followed_plan(plan),
+        next_step=manage and plan.state == "closed" and plan.decision in NEXT_STEPS,
+        may_edit_person=may_edit_person_record(user), status_label=STATUS_LABELS.get(person.status, person.status),
         plan=plan, person=person, unit=unit, owner=owner, notes=service.notes_of(plan), is_open=is_open,
         may_edit=is_open and manage, may_close=is_open and manage,
         may_note=is_open and may_note_plan(user, person.id, person.unit_id, plan.owner_id),
-        may_view_lists=may_view_listings(user), pay_months=pay_months, factor=factor,
+        may_view_lists=may_view_lists, pay_months=pay_months, factor=factor,
         offer_transfer=manage and plan.state == "closed" and plan.decision == "transfer_list",
         follow_up=follow_up, history=history(plan) if manage else [], outcomes=service.outcomes_for(plan.kind),
-        decisions=DECISIONS, follows=service.FOLLOWS, today=date.today().isoformat(), note_values={}, note_errors={},
+        decisions=DECISIONS, follows_outcome=service.FOLLOWS, today=date.today().isoformat(), note_values={}, note_errors={},
         close_values={}, close_errors={}, confirming=None, message=None, message_kind="error", **LABELS)
     context.update(extra)
     return context

@@ -168,9 +168,12 @@ def _month_events(period: str, which: str, month: int, rng: random.Random) -> li
             for day in rng.sample(days, count):
                 rows.append((person, day, kind, "1", rng.choice(NOTES[kind]) if kind in NOTES else ""))
         if rng.random() < 0.25:
-            rows.append((person, rng.choice(days), "personal_leave_days", rng.choice(["0.5", "1", "2"]), "事假"))
+            # leave never runs past the month's end, nor overlaps other leave: the first half, then the second
+            rows.append((person, rng.choice(days[:max(1, len(days) // 2)]), "personal_leave_days",
+                         rng.choice(["0.5", "1", "2"]), "事假"))
         if rng.random() < 0.2:
-            rows.append((person, rng.choice(days), "sick_leave_days", rng.choice(["1", "2"]), "病假"))
+            rows.append((person, rng.choice(days[len(days) // 2 + 1:-1] or days[-1:]), "sick_leave_days",
+                         rng.choice(["1", "2"]), "病假"))
     return rows
 
 

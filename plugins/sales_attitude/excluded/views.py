@@ -1,6 +1,7 @@
 """Excluded staff (issue 6, item 6): the people of a sales month who are not assessed, each with
 the reason: an excluded status (intern, probation, transfer, promotion, demotion: listed, not
-ranked, no pay computed) or left out of the cycle by the core (no staff class of the scheme ...)."""
+ranked, no pay computed; these are the ones counted), and apart the people the cycle left out (no
+staff class of the scheme ...)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, url_for
@@ -14,6 +15,7 @@ from plugins.sales_attitude.policy import may_view_excluded
 from plugins.sales_attitude.web import account, cycle_state_name, get_sales_cycle, require_scheme
 
 bp = Blueprint("sales_excluded", __name__, url_prefix="/t/<tenant>/sales")
+OUTSIDE_SHOWN = 500  # the people left out of the cycle listed at most (the count says how many there are)
 
 
 def _cycle(cycle_id: int):
@@ -28,20 +30,24 @@ def _cycle(cycle_id: int):
 @bp.get("/cycles/<int:cycle_id>/excluded")
 @permission_required("tenant.home")
 def index(cycle_id: int):
-    """The month's excluded staff with the reason (HR and leaders: everyone; unit heads: their units)."""
+    """The month's excluded staff (an excluded status) with the reason, paginated; then, collapsed,
+    the people the cycle left out (no staff class of the scheme ...) with theirs. HR and leaders:
+    everyone; unit heads: their units."""
     cycle = _cycle(cycle_id)
-    found = service.excluded(cycle, account())
-    by_status = [e for e in found if e.kind == service.STATUS]
+    user = account()
+    found = service.excluded(cycle, user)
+    others = service.outside(cycle, user)
     response = make_response(render_page(
         "sales_attitude/excluded/index.html", cycle=cycle, page=paginate_list(found), total=len(found),
-        by_status=len(by_status), by_cycle=len(found) - len(by_status), state_label=cycle_state_name,
-        STATUS=service.STATUS))
+        outside=others[:OUTSIDE_SHOWN], outside_total=len(others), state_label=cycle_state_name,
+        term_label=service.term_label,
+        classes=service.join_terms(service.term_label(c) for c in service.STAFF_CLASSES)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def cycle_links(cycle, user) -> list:
-    """"Excluded staff (n)" on a sales cycle, for HR, leaders and unit heads."""
+    """"Excluded staff (n)" on a sales cycle (n: the excluded statuses), for HR, leaders and unit heads."""
     user = tenant_user(user)
     if not may_view_excluded(user):
         return []

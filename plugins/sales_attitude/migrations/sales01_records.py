@@ -97,6 +97,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_sales_improvement_plan_person_id'), 'sales_improvement_plan', ['person_id'], unique=False)
     op.create_index(op.f('ix_sales_improvement_plan_tenant_id'), 'sales_improvement_plan', ['tenant_id'], unique=False)
+    op.create_index('uq_sales_improvement_plan_open', 'sales_improvement_plan', ['tenant_id', 'person_id', 'kind'],
+                    unique=True, sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"))
     op.create_table('sales_plan_note',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -121,6 +123,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_sales_plan_note_tenant_id'), table_name='sales_plan_note')
     op.drop_index(op.f('ix_sales_plan_note_plan_id'), table_name='sales_plan_note')
     op.drop_table('sales_plan_note')
+    op.drop_index('uq_sales_improvement_plan_open', table_name='sales_improvement_plan')
     op.drop_index(op.f('ix_sales_improvement_plan_tenant_id'), table_name='sales_improvement_plan')
     op.drop_index(op.f('ix_sales_improvement_plan_person_id'), table_name='sales_improvement_plan')
     op.drop_table('sales_improvement_plan')

@@ -25,7 +25,6 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.audit import record
-from core.cycles import service as cycles
 from core.db import db_session
 from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person
 from core.org.forms import STATUS_LABELS
@@ -169,25 +168,55 @@ def remove_pay(person: Person, version: int | None, actor: str) -> None:
 
 # ----------------------------------------------------------------------------------- import
 
-IMPORT_COLUMNS = ("number", "name", "unit", "base", "coefficient")
-READABLE = ("工号", "姓名", "单位", "绩效工资基数", "绩效工资系数")
+IMPORT_COLUMNS = ("number", "name", "unit", "base", "coefficient", "version")
+READABLE = ("工号", "姓名", "单位", "绩效工资基数", "绩效工资系数", "版本")
 ALIASES = {**{c: c for c in IMPORT_COLUMNS}, **dict(zip(READABLE, IMPORT_COLUMNS)), "部门": "unit", "绩效系数": "coefficient"}
 
 
 def template_rows() -> list[list[Any]]:
-    """One row per sales staff member, the current base and coefficient filled in."""
+    """One row per sales staff member, the current base and coefficient filled in, and the version
+    of the pay record they were read from (empty: no record yet), which the import checks."""
     people = list(db_session.scalars(staff_statement()))
     known = records()
     units = dict(db_session.execute(select(OrgUnit.id, OrgUnit.name)).all())
-    return [[p.number, p.name, units.get(p.unit_id, ""), known[p.id].base if p.id in known else "",
-             known[p.id].coefficient if p.id in known else ""] for p in people]
+    rows = []
+    for p in people:
+        row = known.get(p.id)
+        rows.append([p.number, p.name, units.get(p.unit_id, ""), row.base if row else "", row.coefficient if row else "",
+                     row.version if row else ""])
+    return rows
+
+
+def _version_problem(number: int, code: str, given: str, current: PayRecord | None) -> str | None:
+    """A row's ``version`` against the record's current one (optimistic locking of the import): the
+    problem, or None. A person with a record needs its current version; one without, none."""
+    if current is None:
+        if not given:
+            return None
+        return _("Row %(row)s, column version: %(value)s, but %(number)s has no pay record now (it may have been "
+                 "removed by someone else since the template was downloaded); allowed: empty. Download the template "
+                 "again.",
+                 row=number, value=repr(given[:20]), number=code)
+    if given == str(current.version):
+        return None
+    if not given:
+        return _("Row %(row)s, column version: empty, but %(number)s has a pay record: without the version of the "
+                 "template its pay may have been changed by someone else since the template was downloaded; allowed: "
+                 "%(current)s (the current version). Download the template again.", row=number, number=code,
+                 current=current.version)
+    return _("Row %(row)s, column version: %(value)s is not the current version of the pay of %(number)s: it was "
+             "changed by someone else since the template was downloaded; allowed: %(current)s. Download the template "
+             "again.", row=number, value=repr(given[:20]), number=code, current=current.version)
 
 
 def import_pay(rows: list[list[Any]], actor: str, own_person_id: int | None = None) -> int:
     """Pay from an uploaded sheet: a header row (``number``/工号 and at least one of ``base``/
-    绩效工资基数 and ``coefficient``/绩效工资系数; ``name``, ``unit`` ignored), one row per person.
-    Every row is checked first; any problem and nothing is written (each named by row and column).
-    An empty cell keeps that value as it is. :return: the records changed."""
+    绩效工资基数 and ``coefficient``/绩效工资系数; ``version``/版本 as the template gives it; ``name``,
+    ``unit`` ignored), one row per person. Every row is checked first; any problem and nothing is
+    written (each named by row and column). An empty cell keeps that value as it is. A row that sets
+    pay for a person with a pay record must carry that record's current version (the template's):
+    a sheet older than someone else's change is refused instead of silently undoing it; a person
+    without a record needs none. :return: the records changed."""
     from core.cycles.bulk import ImportError_, _text
 
     if not rows:
@@ -231,6 +260,10 @@ def import_pay(rows: list[list[Any]], actor: str, own_person_id: int | None = No
                               "sets your pay.", row=number, value=code))
             continue
         current = known.get(person.id)
+        stale = _version_problem(number, code, values.get("version", ""), current)
+        if stale is not None:
+            problems.append(stale)
+            continue
         parsed: dict[str, str] = {}
         for column, given, parse in (("base", base, parse_base), ("coefficient", coefficient, parse_coefficient)):
             if not given:
@@ -269,9 +302,30 @@ def import_pay(rows: list[list[Any]], actor: str, own_person_id: int | None = No
 
 # ----------------------------------------------------------------------------------- payroll
 
+def payroll_years() -> list[str]:
+    """The years with a monthly sales cycle, newest first: one query."""
+    periods = db_session.scalars(select(Cycle.period).where(Cycle.scheme_id == derived.SCHEME_ID,
+                                                            func.length(Cycle.period) == 7).distinct())
+    return sorted({p[:4] for p in periods}, reverse=True)
+
+
+def payroll_months(year: str) -> list[Cycle]:
+    """The monthly sales cycles of ``year``, newest month first (each with a payroll once computed)."""
+    return list(db_session.scalars(select(Cycle).where(
+        Cycle.scheme_id == derived.SCHEME_ID, func.length(Cycle.period) == 7, Cycle.period.like(f"{year}-%"))
+        .order_by(Cycle.period.desc(), Cycle.id.desc())))
+
+
+def class_label(staff_class: str | None) -> str:
+    """A staff class as the scheme names it in the current language (销售主管 / 销售业务员)."""
+    from core.cycles.views import _label
+
+    return _label(derived.SCHEME_ID, staff_class) if staff_class else ""
+
+
 @dataclass(frozen=True)
 class PayrollRow:
-    subject: CycleSubject
+    subject: "PayrollSubject"    # code, name, unit_id, status, staff_class of the person assessed
     unit_name: str
     status_label: str
     total: Decimal | None        # the rounded total (None: excluded, or no result)
@@ -281,6 +335,7 @@ class PayrollRow:
     pay: Decimal | None
     note: str                    # why there is no pay ("" when paid)
     excluded: str | None = None  # the excluded status (result flag excluded:<status>)
+    class_label: str = ""        # the staff class as the scheme names it
 
 
 @dataclass(frozen=True)
@@ -291,7 +346,10 @@ class Payroll:
     excluded: int
     without_base: int
     training_percent: str        # the training pay factor as a percentage ("80")
-    stale: bool                  # inputs changed after the results were computed
+    stale: bool                  # computed, not published, and inputs changed since: compute again
+    published: bool = False      # the month is published (or closed): this is its final pay
+    changed_after: bool = False  # published, and inputs changed after its results were computed:
+                                 # not in this pay (a correction goes through an appeal)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -313,23 +371,52 @@ def training_percent(cycle: Cycle) -> str:
         return "80"
 
 
+@dataclass(frozen=True)
+class PayrollSubject:
+    """The columns of a person assessed that the payroll shows (not their whole inputs)."""
+
+    id: int
+    code: str
+    name: str
+    unit_id: int | None
+    person_id: int | None
+    status: str | None
+    staff_class: str | None
+
+
+def _is_true(value: Any) -> bool:
+    """A JSON ``true`` read with ``as_string()``: ``"1"`` on SQLite, ``"true"`` on PostgreSQL."""
+    return value is True or value in ("1", "true")
+
+
 def payroll(cycle: Cycle) -> Payroll:
-    """Every person assessed in the computed cycle with the engine's pay, by number. Three queries."""
-    results = {r.subject_id: r for r in db_session.scalars(select(CycleResult).where(CycleResult.cycle_id == cycle.id))}
+    """Every person assessed in the computed cycle with the engine's pay, by number. Three queries,
+    reading only what the table shows: the results' score, flags and extra (not their breakdowns),
+    the subjects' ``pay`` and ``training`` inputs (not the whole inputs)."""
+    results = {subject_id: (score, flags or (), extra or {}) for subject_id, score, flags, extra in db_session.execute(
+        select(CycleResult.subject_id, CycleResult.score, CycleResult.flags, CycleResult.extra)
+        .where(CycleResult.cycle_id == cycle.id))}
     units = dict(db_session.execute(select(OrgUnit.id, OrgUnit.name)).all())
+    subjects = db_session.execute(
+        select(CycleSubject.id, CycleSubject.code, CycleSubject.name, CycleSubject.unit_id, CycleSubject.person_id,
+               CycleSubject.status, CycleSubject.staff_class, CycleSubject.inputs_updated_at,
+               CycleSubject.inputs["pay"], CycleSubject.inputs["training"].as_string())
+        .where(CycleSubject.cycle_id == cycle.id, CycleSubject.eligible.is_(True), CycleSubject.kind == "person")
+        .order_by(CycleSubject.code))
     rows = []
     latest = None
-    for subject in cycles.subjects(cycle):
-        if subject.kind != "person":
-            continue
-        if subject.inputs_updated_at is not None:
-            stamp = subject.inputs_updated_at if subject.inputs_updated_at.tzinfo else \
-                subject.inputs_updated_at.replace(tzinfo=timezone.utc)
+    final = cycle.state in derived.FINAL_STATES
+    class_labels: dict[str | None, str] = {}
+    status_labels: dict[str | None, str] = {}
+    for subject_id, code, name, unit_id, person_id, status, staff_class, updated, pay_inputs, training in subjects:
+        subject = PayrollSubject(subject_id, code, name, unit_id, person_id, status, staff_class)
+        if updated is not None:
+            stamp = updated if updated.tzinfo else updated.replace(tzinfo=timezone.utc)
             latest = stamp if latest is None or stamp > latest else latest
-        inputs = subject.inputs or {}
-        pay_inputs = inputs.get("pay") or {}
-        result = results.get(subject.id)
-        excluded = next((f.split(":", 1)[1] for f in (result.flags if result else ()) if str(f).startswith("excluded:")), None)
+        pay_inputs = pay_inputs if isinstance(pay_inputs, dict) else {}
+        result = results.get(subject_id)
+        score, flags, extra = result if result is not None else (None, (), {})
+        excluded = next((f.split(":", 1)[1] for f in flags if str(f).startswith("excluded:")), None)
         pay = None
         if result is None:
             note = _("no result")
@@ -337,22 +424,28 @@ def payroll(cycle: Cycle) -> Payroll:
             note = _("excluded: %(status)s", status=STATUS_LABELS.get(excluded, excluded))
         elif not pay_inputs:
             note = _("no pay base")
-        elif "pay" not in (result.extra or {}):
-            note = _("the pay base was set after the results were computed: compute again")
+        elif "pay" not in extra:
+            note = _("no pay in the published results: the pay base was set after they were computed") if final \
+                else _("the pay base was set after the results were computed: compute again")
         else:
-            pay, note = _decimal(result.extra["pay"]), ""
+            pay, note = _decimal(extra["pay"]), ""
+        if staff_class not in class_labels:
+            class_labels[staff_class] = class_label(staff_class)
+        if status not in status_labels:
+            status_labels[status] = str(STATUS_LABELS.get(status, status or ""))
         rows.append(PayrollRow(
-            subject=subject, unit_name=units.get(subject.unit_id, ""),
-            status_label=str(STATUS_LABELS.get(subject.status, subject.status or "")),
-            total=result.score if result is not None and excluded is None else None,
+            subject=subject, unit_name=units.get(unit_id, ""), status_label=status_labels[status],
+            total=score if result is not None and excluded is None else None,
             base=_decimal(pay_inputs.get("base")), coefficient=_decimal(pay_inputs.get("coefficient")),
-            training=inputs.get("training") is True, pay=pay, note=note, excluded=excluded))
+            training=_is_true(training), pay=pay, note=note, excluded=excluded,
+            class_label=class_labels[staff_class]))
     computed = cycle.computed_at
     if computed is not None and computed.tzinfo is None:
         computed = computed.replace(tzinfo=timezone.utc)
+    changed = computed is not None and latest is not None and latest > computed
     return Payroll(rows=rows, total_pay=sum((r.pay for r in rows if r.pay is not None), Decimal("0.00")),
                    paid=sum(1 for r in rows if r.pay is not None),
                    excluded=sum(1 for r in rows if r.excluded is not None),
                    without_base=sum(1 for r in rows if r.pay is None and r.excluded is None and r.base is None),
-                   training_percent=training_percent(cycle),
-                   stale=computed is not None and latest is not None and latest > computed)
+                   training_percent=training_percent(cycle), stale=changed and not final, published=final,
+                   changed_after=changed and final)

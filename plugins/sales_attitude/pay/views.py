@@ -90,17 +90,23 @@ def _pay_page(status: int = 200, message: str | None = None, problems: list[str]
     unit_choices = [(u.id, u.name) for u in db_session.scalars(
         select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.sort_order, OrgUnit.code))]
     user = account()
+    years = service.payroll_years()
+    year = request.args.get("year", "")
+    year = year if year in years else (years[0] if years else "")
     return _no_store(render_page(
         "sales_attitude/pay/index.html", page=page, known=known, staff=staff, missing=missing, units=units,
         unit_choices=unit_choices, filters=filters, message=message, status=status, problems=problems or [],
-        row_errors=row_errors or {}, typed=typed or {}, may_set=lambda person: may_set_pay(user, person.id)), status)
+        row_errors=row_errors or {}, typed=typed or {}, may_set=lambda person: may_set_pay(user, person.id),
+        class_label=service.class_label, years=years, year=year,
+        months=service.payroll_months(year) if year else [], state_label=cycle_state_name), status)
 
 
 @bp.get("/pay")
 @permission_required("tenant.home")
 def index():
-    """The sales staff with their pay base and coefficient (HR only): filters, pages, inline edits,
-    the import."""
+    """The sales months with a link to each computed month's payroll and its .xlsx export (``?year=``,
+    the latest year by default), and the sales staff with their pay base and coefficient (HR only):
+    filters, pages, inline edits, the import."""
     _hr()
     return _pay_page()
 
@@ -236,20 +242,20 @@ def payroll_xlsx(cycle_id: int):
     book = Workbook()
     sheet = book.active
     sheet.title = _("Payroll")[:31]
-    sheet.append([_("Number"), _("Name"), _("Unit"), _("Class"), _("Status"), _("Total"), _("Pay base"),
+    sheet.append([_("Number"), _("Name of person"), _("Unit"), _("Class"), _("Status"), _("Total"), _("Pay base"),
                   _("Pay coefficient"), _("In training (%(percent)s%%)", percent=table.training_percent),
-                  _("Performance pay"), _("Note")])
+                  _("Performance pay"), _("Notes")])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r in table.rows:
-        sheet.append([r.subject.code, r.subject.name, r.unit_name, r.subject.staff_class or "", r.status_label,
+        sheet.append([r.subject.code, r.subject.name, r.unit_name, r.class_label, r.status_label,
                       r.total, r.base, r.coefficient, _("yes") if r.training else "", r.pay, r.note])
     sheet.append([None, _("Total"), None, None, None, None, None, None, None, table.total_pay,
                   _("%(n)s paid", n=table.paid)])
     last = sheet.max_row
     for cell in sheet[last]:
         cell.font = Font(bold=True)
-    for column, number_format in (("F", "0.00"), ("G", "#,##0.00"), ("H", "0.000"), ("J", "#,##0.00")):
+    for column, number_format in (("F", "0.00"), ("G", "#,##0.00"), ("H", "0.0##"), ("J", "#,##0.00")):
         for cell in sheet[column][1:]:
             cell.number_format = number_format
     sheet.freeze_panes = "A2"
@@ -268,8 +274,8 @@ def cycle_links(cycle, user) -> list:
 
 
 def menu_items(tenant, user) -> list:
-    """"Pay" (the bases and coefficients), for HR."""
+    """"Pay" (the months' payrolls, the bases and coefficients), for HR."""
     if not may_manage_pay(tenant_user(user)):
         return []
-    return [MenuItem(_("Pay"), url_for("sales_pay.index", tenant=tenant.slug), "sales_pay.index", order=66)]
+    return [MenuItem(_("Pay"), url_for("sales_pay.index", tenant=tenant.slug), "sales_pay.index", order=63)]
 

@@ -17,7 +17,7 @@ from core.models import Cycle, CycleSubject
 from core.org.forms import STATUS_LABELS
 from core.policy import permission_required, tenant_user
 from core.slots import MenuItem
-from core.web import paginate, paginate_list, render_page
+from core.web import paginate, render_page
 from plugins.sales_attitude.policy import may_open_ratings, may_rate, may_view_excluded
 from plugins.sales_attitude.ratings import service
 from plugins.sales_attitude.web import SCHEME_ID, account, cycle_state_name, get_sales_cycle, require_scheme
@@ -95,11 +95,8 @@ def _grid_context(cycle: Cycle, row_overrides: dict[int, dict] | None = None):
     user = account()
     unit_id = _unit_filter()
     todo = request.args.get("todo") == "1"
-    everyone = service.rateable(cycle, user)
-    chosen = service.rateable(cycle, user, unit_id) if unit_id is not None else everyone
-    progress = service.progress(cycle, chosen)
-    shown = [s for s in chosen if not service.is_complete(s, service.rating_fields(cycle, s.staff_class))] if todo else chosen
-    page = paginate_list(shown)
+    progress = service.progress_of(cycle, user, unit_id)
+    page = paginate(service.rateable_statement(cycle, user, unit_id, todo))  # only the page's people are loaded
     editable = cycle.state in EDITABLE_STATES
     live = service.live_totals(cycle, page.items)
     units = service.unit_names()
@@ -110,7 +107,7 @@ def _grid_context(cycle: Cycle, row_overrides: dict[int, dict] | None = None):
         extra = (row_overrides or {}).get(s.id, {})
         rows.append(_row(cycle, s, editable, live, units, locale, filters=filters, **extra))
     return dict(cycle=cycle, page=page, rows=rows, progress=progress, headers=service.rating_fields(cycle),
-                locale=locale, editable=editable, unit_id=unit_id, todo=todo, units=service.units_of(everyone),
+                locale=locale, editable=editable, unit_id=unit_id, todo=todo, units=service.rateable_units(cycle, user),
                 state_label=cycle_state_name, may_see_excluded=may_view_excluded(user), filters=filters)
 
 
@@ -126,7 +123,7 @@ def index():
     if not may_open_ratings(user):
         abort(403)
     page = paginate(select(Cycle).where(Cycle.scheme_id == SCHEME_ID).order_by(Cycle.period.desc(), Cycle.id.desc()))
-    progress = {c.id: service.progress(c, service.rateable(c, user)) for c in page.items if c.state in EDITABLE_STATES}
+    progress = {c.id: service.progress_of(c, user) for c in page.items if c.state in EDITABLE_STATES}
     excluded = {}
     if may_view_excluded(user) and page.items:
         from plugins.sales_attitude.excluded.service import count_by_cycle
@@ -184,15 +181,13 @@ def _answer(cycle: Cycle, subject: CycleSubject, htmx: bool, status: int, messag
         if all(r["subject"].id != subject.id for r in context["rows"]):
             flash(message, "error" if status != 200 else "success")
         return _no_store(render_template("sales_attitude/ratings/grid.html", **context), status)
-    user = account()
     unit_id = _unit_filter()
-    chosen = service.rateable(cycle, user, unit_id)
     live = service.live_totals(cycle, [subject])
     filters = {"unit_id": unit_id, "todo": request.args.get("todo")}
     row = _row(cycle, subject, cycle.state in EDITABLE_STATES, live, service.unit_names(), current_locale(),
                typed=typed, errors=errors, message=message, status=status, filters=filters)
     body = render_template("sales_attitude/ratings/_saved.html", row=row, headers=service.rating_fields(cycle),
-                           locale=current_locale(), progress=service.progress(cycle, chosen))
+                           locale=current_locale(), progress=service.progress_of(cycle, account(), unit_id))
     return _no_store(body, status)
 
 
@@ -209,5 +204,5 @@ def menu_items(tenant, user) -> list:
     """"Ratings" (the sales months to rate), for HR and unit heads."""
     if not may_open_ratings(tenant_user(user)):
         return []
-    return [MenuItem(_("Ratings"), url_for("sales_ratings.index", tenant=tenant.slug), "sales_ratings.index", order=64)]
+    return [MenuItem(_("Ratings"), url_for("sales_ratings.index", tenant=tenant.slug), "sales_ratings.index", order=62)]
 
