@@ -99,9 +99,10 @@ def main() -> None:
         "corporate_100k_s": round(t_large, 4), "corporate_100k_over_10k": round(t_large / t_small, 2),
         "township_200_units_s": round(t_town, 4), "township_baseline_s": round(t_town_base, 4),
     })
-    from bench import cycle
+    from bench import cycle, sales
 
     figures.update(cycle.main())
+    figures.update(sales.main())
     OUT.mkdir(exist_ok=True)
     (OUT / "figures.json").write_text(json.dumps(figures, indent=2))
     print(f"figures written to {OUT / 'figures.json'}")
