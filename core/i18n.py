@@ -43,6 +43,8 @@ def safe_return_path(target: str | None, default: str = "/") -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return default  # browsers read "/\\host" as "//host"
     return target
 
 

@@ -28,8 +28,9 @@ def test_english_on_request_and_remembered(client, auth):
 def test_language_switch_ignores_unknown_codes_and_foreign_targets(client):
     client.post("/lang", data={"locale": "fr"})
     assert '<html lang="zh-CN">' in client.get("/").get_data(as_text=True)
-    response = client.post("/lang", data={"locale": "en", "next": "https://evil.example/"})
-    assert response.headers["Location"] == "/"
+    for foreign in ("https://evil.example/", "//evil.example/", "/\\evil.example/phish", "/\tevil", "evil"):
+        response = client.post("/lang", data={"locale": "en", "next": foreign})
+        assert response.headers["Location"] == "/", foreign
 
 
 def test_catalog_translates_every_ui_string():

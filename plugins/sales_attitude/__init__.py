@@ -334,7 +334,7 @@ def jixiao_tpl_result_panels(tenant, user, cycle, subject, result):
         return []
     from plugins.sales_attitude.events.views import result_panel
 
-    return [result_panel(cycle, subject)]
+    return [result_panel(cycle, subject, user, result)]
 
 
 @hookimpl

@@ -80,6 +80,19 @@ def may_import_events(user: User | None) -> bool:
     return is_hr(user)
 
 
+def may_undo_import(user: User | None) -> bool:
+    """HR undoes a whole import (while none of its months is final: the service refuses that)."""
+    return may_import_events(user)
+
+
+def has_own_event_log(user: User | None, staff_class: str | None) -> bool:
+    """"My events" is for the people the scheme assesses: an account whose person has a staff class
+    of the scheme (supervisor, staff). Others (HR, leaders without one) are not assessed by it."""
+    from plugins.sales_attitude.scoring import STAFF_CLASSES
+
+    return user is not None and user.person_id is not None and staff_class in STAFF_CLASSES
+
+
 def may_list_events(user: User | None) -> bool:
     """The month's event log of many people: HR, leaders, unit heads (their units' people, see
     :func:`unit_scope`). Employees reach only their own log."""
@@ -118,6 +131,17 @@ def may_open_ratings(user: User | None) -> bool:
     return is_hr(user) or (user is not None and "unit_head" in user.roles)
 
 
+def rating_scope(user: User | None) -> tuple[set[int] | None, int | None]:
+    """What :func:`may_rate` allows, as a list filter: (the units whose people the user rates, None
+    for every unit (HR); the person the user must not rate, their own). For queries counting and
+    listing the ratings without loading every person."""
+    if user is None:
+        return set(), None
+    if is_hr(user):
+        return None, user.person_id
+    return (headed_units(user) if "unit_head" in user.roles else set()), user.person_id
+
+
 # ----------------------------------------------------------------------------- pay
 
 def may_manage_pay(user: User | None) -> bool:
@@ -147,21 +171,47 @@ def may_manage_plans(user: User | None, person_id: int | None = None) -> bool:
     return is_hr(user) and not is_self(user, person_id)
 
 
+def may_own_plan(user: User | None, person_id: int | None, unit_id: int | None) -> bool:
+    """Who may own a person's improvement plan: an active account of the circle that sees the
+    person's results, other than the person: their unit heads (heading the person's unit or a unit
+    above it), HR and company leaders. (A plan shows the listed months and notes: owning one must
+    not open them to anyone else.) :func:`plugins.sales_attitude.competence.service.owner_choices`
+    lists the same accounts in one query."""
+    return (user is not None and user.active and not is_self(user, person_id)
+            and (is_hr(user) or is_leader(user) or heads_unit(user, unit_id)))
+
+
+def _owns(user: User | None, person_id: int | None, unit_id: int | None, owner_id: int | None) -> bool:
+    """The plan's owner, while still one who may own it (a unit head moved elsewhere is no longer)."""
+    return user is not None and owner_id is not None and user.id == owner_id and may_own_plan(user, person_id, unit_id)
+
+
 def may_view_plan(user: User | None, person_id: int | None, unit_id: int | None, owner_id: int | None) -> bool:
-    """A plan: the circle of the person's results, and the plan's owner."""
-    return in_circle(user, person_id, unit_id) or (user is not None and owner_id is not None and user.id == owner_id)
+    """A plan: the circle of the person's results. Its owner is one of them (:func:`may_own_plan`),
+    so owning a plan opens nothing more: an owner who has left the circle (a unit head moved
+    elsewhere, an owner set outside the portal) no longer sees it. ``owner_id`` is kept for the callers."""
+    return in_circle(user, person_id, unit_id)
 
 
 def may_note_plan(user: User | None, person_id: int | None, unit_id: int | None, owner_id: int | None) -> bool:
-    """Progress notes: HR, the owner and the person's unit head (not the person themselves)."""
+    """Progress notes: HR, the owner (while in the circle) and the person's unit head (not the person
+    themselves)."""
     if is_self(user, person_id):
         return False
-    return is_hr(user) or heads_unit(user, unit_id) or (user is not None and owner_id is not None and user.id == owner_id)
+    return is_hr(user) or heads_unit(user, unit_id) or _owns(user, person_id, unit_id, owner_id)
 
 
 def may_view_provisional_listings(user: User | None) -> bool:
     """A month's lists computed but not yet published (provisional): HR only."""
     return is_hr(user)
+
+
+def may_edit_person_record(user: User | None) -> bool:
+    """The person's record in the org pages (unit, status, active), where HR carries out a plan's
+    decision (a new post, a transfer period, the end of the contract): whoever manages the org."""
+    from core.policy import can
+
+    return user is not None and can(user, "org.manage")
 
 
 def may_see_plan_pay(user: User | None) -> bool:
@@ -182,10 +232,12 @@ class PlanScope:
 
 def plan_scope(user: User | None) -> PlanScope:
     """What :func:`may_view_plan` allows, as a list filter: HR and leaders every plan; a unit head
-    their units' people's; everyone the plans they own and their own."""
+    their units' people's; everyone their own. (The plans a user owns are among these: an owner is
+    a unit head of the person, HR or a leader, :func:`may_own_plan`; ``user_id`` stays None so an
+    owner who has left the circle is not listed plans they may no longer open.)"""
     if user is None:
         return PlanScope(False, set(), None, None)
-    return PlanScope(sees_everyone(user), unit_scope(user) or set(), user.id, user.person_id)
+    return PlanScope(sees_everyone(user), unit_scope(user) or set(), None, user.person_id)
 
 
 # ----------------------------------------------------------------------------- excluded

@@ -8,18 +8,25 @@ A month whose cycle is published or closed is final: its events no longer change
 through an appeal). Duplicates are impossible: ``dedupe_key`` (the day and kind of an attendance
 kind; the day, kind and note of the others) is unique per person.
 
+Events are dated today or earlier. A leave event (personal or sick) of N days dated D covers the
+calendar days D .. D+ceil(N)-1: they stay within D's month (each month's days are recorded in that
+month) and do not overlap another leave event of the person. An import may be undone as a whole
+while none of its months is final.
+
 Every change is audited. Nothing here commits; on a unique-constraint race the session is rolled
 back before the refusal is raised (the caller's transaction held nothing else yet).
 """
 from __future__ import annotations
 
+import calendar
 import csv
 import hashlib
 import io
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
@@ -46,16 +53,12 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
-# The sign each kind takes in the default formulas (schemes.md §2); sick leave counts 0.
-POSITIVE = ("overtime", "extra_work", "proactive", "praise")
-NEGATIVE = ("late", "early_leave", "personal_leave_days", "shirking", "complaint")
-
 # Chinese labels (the wording of the source handbook) and other names an attendance export uses:
 # the import accepts any of them, whatever the page's language.
 KIND_ZH = {
     "late": "迟到", "early_leave": "早退", "personal_leave_days": "事假（天）", "sick_leave_days": "病假（天）",
     "overtime": "主动加班", "extra_work": "服从计划外工作安排", "proactive": "主动承担临时任务",
-    "shirking": "无故推卸任务", "praise": "顾客表扬", "complaint": "顾客投诉",
+    "shirking": "无故推卸", "praise": "顾客表扬", "complaint": "顾客投诉",
 }
 KIND_ALIASES = {
     "late": ("迟到", "late arrival", "late"),
@@ -213,6 +216,44 @@ def parse_note(kind: str, raw: Any) -> str:
     return note
 
 
+def today() -> date:
+    """The server's today (a function, so that tests can fix it)."""
+    return date.today()
+
+
+def future_problem(day: date) -> str | None:
+    """Events are recorded once they happened: a date after today is refused (the message)."""
+    now = today()
+    if day > now:
+        return _("%(value)s is after today (%(today)s); an event is dated today or earlier.",
+                 value=day.isoformat(), today=now.isoformat())
+    return None
+
+
+def leave_end(day: date, quantity: Fraction | str) -> date:
+    """The last calendar day a leave event covers: N days dated D cover D .. D+ceil(N)-1 (a half
+    day covers its day)."""
+    return day + timedelta(days=max(1, math.ceil(exact(quantity))) - 1)
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def leave_span_problem(kind: str, day: date, quantity: Fraction) -> str | None:
+    """A leave event stays within its month (each month's days are counted in that month): the
+    message when its days run past the month's end, naming the last day allowed."""
+    if kind not in DAY_KINDS:
+        return None
+    end, last = leave_end(day, quantity), month_end(day)
+    if end <= last:
+        return None
+    return _("%(days)s days from %(day)s run to %(end)s, past the end of %(month)s: record the days of each month "
+             "separately; from %(day)s at most %(max)s days, up to %(last)s.", days=quantity_text(quantity),
+             day=day.isoformat(), end=end.isoformat(), month=month_of(day), max=(last - day).days + 1,
+             last=last.isoformat())
+
+
 def dedupe_key(day: date, kind: str, note: str) -> str:
     """The day and kind for an attendance kind (once a day); the day, kind and note (case and
     spacing ignored, hashed) for the others."""
@@ -245,21 +286,29 @@ def person_label(person: Person | None) -> str:
 
 
 def describe(event: SalesEvent) -> str:
-    """An event as a refusal names it: day, kind, quantity, note, source, who and when."""
+    """An event as a refusal names it: day, kind, quantity, note, source, who and when (the person
+    is named by the message around it)."""
     from core.web import actor_name
 
-    values = dict(id=event.id, day=event.day.isoformat(), kind=kind_label(event.kind),
+    values = dict(day=event.day.isoformat(), kind=kind_label(event.kind),
                   quantity=quantity_text(event.quantity), who=actor_name(event.created_by),
                   when=event.created_at.strftime("%Y-%m-%d") if event.created_at else "")
     if event.note:
         values["note"] = event.note
         if event.source == "imported":
-            return _("event #%(id)s of %(day)s: %(kind)s × %(quantity)s, “%(note)s”, imported by %(who)s on %(when)s",
-                     **values)
-        return _("event #%(id)s of %(day)s: %(kind)s × %(quantity)s, “%(note)s”, entered by %(who)s on %(when)s", **values)
+            return _("%(day)s, %(kind)s × %(quantity)s, “%(note)s”, imported by %(who)s on %(when)s", **values)
+        return _("%(day)s, %(kind)s × %(quantity)s, “%(note)s”, entered by %(who)s on %(when)s", **values)
     if event.source == "imported":
-        return _("event #%(id)s of %(day)s: %(kind)s × %(quantity)s, imported by %(who)s on %(when)s", **values)
-    return _("event #%(id)s of %(day)s: %(kind)s × %(quantity)s, entered by %(who)s on %(when)s", **values)
+        return _("%(day)s, %(kind)s × %(quantity)s, imported by %(who)s on %(when)s", **values)
+    return _("%(day)s, %(kind)s × %(quantity)s, entered by %(who)s on %(when)s", **values)
+
+
+def event_title(event: SalesEvent, person: Person | None) -> str:
+    """An event as a confirmation names it: the person, the date and the kind (and the days of leave)."""
+    values = dict(person=person_label(person), day=event.day.isoformat(), kind=kind_label(event.kind))
+    if event.kind in DAY_KINDS:
+        return _("%(person)s, %(day)s, %(kind)s: %(quantity)s", quantity=quantity_text(event.quantity), **values)
+    return _("%(person)s, %(day)s, %(kind)s", **values)
 
 
 def duplicate_message(person: Person, existing: SalesEvent | None) -> str:
@@ -271,6 +320,33 @@ def duplicate_message(person: Person, existing: SalesEvent | None) -> str:
             _("To record another one on the same day, describe it in its own note."))
     return _("%(person)s already has this event: %(existing)s. It is not recorded twice. %(hint)s",
              person=person_label(person), existing=describe(existing), hint=hint)
+
+
+def _lock_people(person_ids: Iterable[int]) -> None:
+    """Lock the people's rows until the transaction ends (PostgreSQL; SQLite writes one at a time
+    anyway): two leave events of a person recorded at the same moment are then checked one after
+    the other, so that they cannot overlap."""
+    ids = sorted(set(person_ids))
+    if ids:
+        db_session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id).with_for_update())
+
+
+def _leaves_between(person_ids: Iterable[int], first: date,
+                    last: date) -> dict[int, list[tuple[date, date, SalesEvent]]]:
+    """The leave events (personal or sick) of these people covering a day between ``first`` and
+    ``last``, each with the days it covers, by person and day; one query."""
+    ids = sorted(set(person_ids))
+    found: dict[int, list[tuple[date, date, SalesEvent]]] = defaultdict(list)
+    if not ids:
+        return found
+    for event in db_session.scalars(select(SalesEvent).where(
+            SalesEvent.person_id.in_(ids), SalesEvent.kind.in_(DAY_KINDS),
+            SalesEvent.day >= first - timedelta(days=MAX_DAYS), SalesEvent.day <= last)
+            .order_by(SalesEvent.day, SalesEvent.id)):
+        end = leave_end(event.day, event.quantity)
+        if end >= first:
+            found[event.person_id].append((event.day, end, event))
+    return found
 
 
 def _existing(person_id: int, key: str) -> SalesEvent | None:
@@ -289,10 +365,29 @@ def final_message(period: str, cycle: Cycle) -> str:
 
 
 def refuse_final(period: str) -> None:
-    """:raises EventError: (409) when the month's results are published or closed."""
-    cycle = derived.final_cycle(period)
+    """:raises EventError: (409) when the month's results are published or closed. The month's cycle
+    rows stay locked until the transaction ends (:func:`lock_final_periods`): a publication cannot
+    slip between this check and the change that follows it."""
+    cycle = lock_final_periods([period]).get(period)
     if cycle is not None:
         raise EventError(final_message(period, cycle), status=409)
+
+
+def lock_final_periods(periods: Iterable[str]) -> dict[str, Cycle]:
+    """Like :func:`final_periods`, for a change of these months' events: every cycle of the months
+    is locked (``SELECT … FOR UPDATE``, in id order; PostgreSQL, SQLite writes one at a time anyway)
+    and read afresh, so that a publication, which locks its cycle row too, waits for the change to
+    commit, or the change sees the month published. One query."""
+    periods = sorted(set(periods))
+    if not periods:
+        return {}
+    found: dict[str, Cycle] = {}
+    statement = (select(Cycle).where(Cycle.scheme_id == derived.SCHEME_ID, Cycle.period.in_(periods))
+                 .order_by(Cycle.id).with_for_update().execution_options(populate_existing=True))
+    for cycle in db_session.scalars(statement):
+        if cycle.state in derived.FINAL_STATES:
+            found.setdefault(cycle.period, cycle)
+    return found
 
 
 def final_periods(periods: Iterable[str]) -> dict[str, Cycle]:
@@ -347,6 +442,9 @@ def check_form(form: Mapping[str, Any], allowed_kinds: Iterable[str]) -> EventFo
     day = None
     try:
         day = parse_day(form.get("day") or "")
+        future = future_problem(day)
+        if future:
+            errors["day"] = _("Date: %(problem)s", problem=future)
     except ValueError as exc:
         errors["day"] = _("Date: %(problem)s", problem=str(exc))
     quantity = Fraction(1)
@@ -354,6 +452,9 @@ def check_form(form: Mapping[str, Any], allowed_kinds: Iterable[str]) -> EventFo
     if kind is not None:
         try:
             quantity = parse_quantity(kind, form.get("quantity"))
+            span = leave_span_problem(kind, day, quantity) if day is not None else None
+            if span:
+                errors["quantity"] = _("Quantity: %(problem)s", problem=span)
         except ValueError as exc:
             errors["quantity"] = _("Quantity: %(problem)s", problem=str(exc))
         try:
@@ -376,6 +477,18 @@ def add_event(values: EventForm, actor: str) -> SalesEvent:
     existing = _existing(person.id, key)
     if existing is not None:
         raise EventError(duplicate_message(person, existing), status=409)
+    if values.kind in DAY_KINDS:
+        _lock_people([person.id])
+        end = leave_end(values.day, values.quantity)
+        other = next(iter(_leaves_between([person.id], values.day, end).get(person.id, ())), None)
+        if other is not None:
+            first, last, held = other
+            raise EventError(_("The event is not recorded: correct the fields marked below."), {
+                "day": _("Date: %(kind)s from %(start)s to %(end)s overlaps the leave %(person)s already has from "
+                         "%(first)s to %(last)s: %(existing)s. Leave events do not overlap: delete that one first, "
+                         "or change the date or the days.", kind=kind_label(values.kind),
+                         start=values.day.isoformat(), end=end.isoformat(), person=person_label(person),
+                         first=first.isoformat(), last=last.isoformat(), existing=describe(held))}, status=409)
     event = SalesEvent(person_id=person.id, day=values.day, kind=values.kind, quantity=quantity_text(values.quantity),
                        note=values.note, source="entered", dedupe_key=key, created_by=actor)
     db_session.add(event)
@@ -529,11 +642,18 @@ class _Row:
     def key(self) -> str:
         return dedupe_key(self.day, self.kind, self.note)
 
+    @property
+    def end(self) -> date:
+        """The last day a leave row covers."""
+        return leave_end(self.day, self.quantity)
 
-def import_rows(filename: str, rows: list[list[Any]], actor: str) -> ImportReport:
+
+def import_rows(filename: str, rows: list[list[Any]], actor: str, own_person_id: int | None = None) -> ImportReport:
     """Check every row, then import them all or nothing. Duplicates (of the log, or of an earlier
     row of the file) are skipped and reported, not errors. A few queries whatever the size: the
-    people, the final months, the existing events, one bulk insert.
+    people, the final months (their cycles locked until the transaction ends), the existing events,
+    one bulk insert. ``own_person_id`` is the importing account's person: nobody records their own
+    events (:func:`plugins.sales_attitude.policy.may_record_event`), so a row of theirs refuses the file.
 
     :raises ImportRefused: listing every problem by row and column; nothing is written then.
     """
@@ -547,7 +667,8 @@ def import_rows(filename: str, rows: list[list[Any]], actor: str) -> ImportRepor
     if header_problems:
         raise ImportRefused(header_problems)
     parsed, problems = _read_events(rows, positions)
-    checked = _resolve(parsed, problems)
+    checked = _resolve(parsed, problems, own_person_id)
+    _overlapping_leave(checked, problems)
     if problems:
         raise ImportRefused([message for _row, message in sorted(problems, key=lambda p: p[0])])
     if not checked:
@@ -600,6 +721,9 @@ def _read_events(rows: list[list[Any]], positions: dict[str, int]) -> tuple[list
         day = kind = None
         try:
             day = parse_day(cell(row, "date"))
+            future = future_problem(day)
+            if future:
+                mine.append(_("Row %(row)s, column date: %(problem)s", row=number_row, problem=future))
         except ValueError as exc:
             mine.append(_("Row %(row)s, column date: %(problem)s", row=number_row, problem=str(exc)))
         try:
@@ -610,6 +734,9 @@ def _read_events(rows: list[list[Any]], positions: dict[str, int]) -> tuple[list
         if kind is not None:
             try:
                 quantity = parse_quantity(kind, cell(row, "quantity"))
+                span = leave_span_problem(kind, day, quantity) if day is not None else None
+                if span:
+                    mine.append(_("Row %(row)s, column quantity: %(problem)s", row=number_row, problem=span))
             except ValueError as exc:
                 mine.append(_("Row %(row)s, column quantity: %(problem)s", row=number_row, problem=str(exc)))
             try:
@@ -622,19 +749,25 @@ def _read_events(rows: list[list[Any]], positions: dict[str, int]) -> tuple[list
     return parsed, problems
 
 
-def _resolve(parsed: list[_Row], problems: list[tuple[int, str]]) -> list[_Row]:
-    """The rows whose person is known (one query) and whose month is not final (one query); the
-    others are added to ``problems``. A person of another tenant is simply unknown."""
+def _resolve(parsed: list[_Row], problems: list[tuple[int, str]], own_person_id: int | None = None) -> list[_Row]:
+    """The rows whose person is known (one query), not the importing account's own person, and
+    whose month is not final (one query, the months' cycles locked); the others are added to
+    ``problems``. A person of another tenant is simply unknown."""
     numbers = sorted({r.number for r in parsed})
     people = dict(db_session.execute(select(Person.number, Person.id).where(Person.number.in_(numbers))).all()) \
         if numbers else {}
-    finals = final_periods(month_of(r.day) for r in parsed)
+    finals = lock_final_periods(month_of(r.day) for r in parsed)
     checked = []
     for r in parsed:
         bad = False
         if r.number not in people:
             problems.append((r.row, _("Row %(row)s, column number: “%(value)s” is not a person number of this "
                                       "organisation.", row=r.row, value=r.number)))
+            bad = True
+        elif own_person_id is not None and people[r.number] == own_person_id:
+            problems.append((r.row, _("Row %(row)s, column number: %(value)s is your own number; you do not record "
+                                      "your own events: another HR administrator records them.",
+                                      row=r.row, value=r.number)))
             bad = True
         cycle = finals.get(month_of(r.day))
         if cycle is not None:
@@ -646,6 +779,48 @@ def _resolve(parsed: list[_Row], problems: list[tuple[int, str]]) -> list[_Row]:
             r.person_id = people[r.number]
             checked.append(r)
     return checked
+
+
+def _overlapping_leave(checked: list[_Row], problems: list[tuple[int, str]]) -> None:
+    """Leave rows (personal or sick) must not overlap the leave a person already has in the log
+    (one query), nor another leave row of the file: each overlap is a problem of its row. A row
+    repeating an event of the log or an earlier row is left to :func:`_without_duplicates` (skipped)."""
+    leave = [r for r in checked if r.kind in DAY_KINDS]
+    if not leave:
+        return
+    _lock_people(r.person_id for r in leave)
+    held = _leaves_between((r.person_id for r in leave), min(r.day for r in leave), max(r.end for r in leave))
+    logged = {(e.person_id, e.dedupe_key) for spans in held.values() for _first, _last, e in spans}
+    seen: set[tuple[int, str]] = set()
+    fresh: dict[int, list[_Row]] = defaultdict(list)
+    for r in leave:  # file order: the first of repeated rows is the one kept
+        pair = (r.person_id, r.key)
+        if pair in logged or pair in seen:
+            continue
+        seen.add(pair)
+        clash = next(((first, last, e) for first, last, e in held.get(r.person_id, ())
+                      if first <= r.end and last >= r.day), None)
+        if clash is not None:
+            first, last, event = clash
+            problems.append((r.row, _(
+                "Row %(row)s, column date: %(kind)s from %(start)s to %(end)s overlaps the leave %(number)s already "
+                "has from %(first)s to %(last)s (%(existing)s); leave events do not overlap.", row=r.row,
+                kind=kind_label(r.kind), start=r.day.isoformat(), end=r.end.isoformat(), number=r.number,
+                first=first.isoformat(), last=last.isoformat(), existing=describe(event))))
+        else:
+            fresh[r.person_id].append(r)
+    for rows in fresh.values():
+        widest: _Row | None = None  # of the rows so far (by day), the one reaching furthest
+        for r in sorted(rows, key=lambda x: (x.day, x.row)):
+            if widest is not None and r.day <= widest.end:
+                problems.append((r.row, _(
+                    "Row %(row)s, column date: %(kind)s from %(start)s to %(end)s overlaps row %(other)s (%(other_kind)s "
+                    "from %(first)s to %(last)s) of the same person %(number)s; leave events do not overlap.",
+                    row=r.row, kind=kind_label(r.kind), start=r.day.isoformat(), end=r.end.isoformat(),
+                    other=widest.row, other_kind=kind_label(widest.kind), first=widest.day.isoformat(),
+                    last=widest.end.isoformat(), number=r.number)))
+            if widest is None or r.end > widest.end:
+                widest = r
 
 
 def _without_duplicates(checked: list[_Row], skipped: list[str]) -> list[_Row]:
@@ -673,6 +848,95 @@ def _without_duplicates(checked: list[_Row], skipped: list[str]) -> list[_Row]:
             seen[pair] = r.row
             fresh.append(r)
     return fresh
+
+
+# ----------------------------------------------------------------------------------- undoing an import
+
+@dataclass
+class ImportContents:
+    """What undoing an import would delete: its events still in the log, by month and person."""
+
+    filename: str
+    created_at: datetime | None
+    created_by: str
+    imported: int
+    events: int
+    people: dict[str, set[int]]  # month -> the people with events of the import in it
+    finals: dict[str, Cycle]  # the months among them whose results are final
+
+    @property
+    def months(self) -> list[str]:
+        return sorted(self.people)
+
+
+def import_contents(batch: EventImport) -> ImportContents:
+    """The events of an import still in the log (some may have been deleted one by one), their
+    months and people, and which of the months are final; two queries."""
+    people: dict[str, set[int]] = defaultdict(set)
+    count = 0
+    for person_id, day in db_session.execute(select(SalesEvent.person_id, SalesEvent.day)
+                                             .where(SalesEvent.import_id == batch.id)):
+        people[month_of(day)].add(person_id)
+        count += 1
+    return ImportContents(filename=batch.filename, created_at=batch.created_at, created_by=batch.created_by,
+                          imported=batch.imported, events=count, people=dict(people),
+                          finals=final_periods(people))
+
+
+def undo_refusal(contents: ImportContents) -> str | None:
+    """Why the import cannot be undone (a month of it is final), or None."""
+    if not contents.finals:
+        return None
+    month = min(contents.finals)
+    cycle = contents.finals[month]
+    from plugins.sales_attitude.web import cycle_state_name
+
+    return _("The import of %(file)s cannot be undone: the results of %(month)s are final (cycle %(cycle)s: "
+             "%(state)s), and that month's events no longer change. A correction goes through an appeal against "
+             "the result.", file=contents.filename, month=month, cycle=cycle.name, state=cycle_state_name(cycle.state))
+
+
+def undo_import(batch: EventImport, actor: str, expected: int | None = None) -> ImportContents:
+    """Delete exactly the events of an import and the import itself, audited, and bring each
+    month's cycle inputs in step. ``expected`` is the number of events the confirmation showed.
+
+    :raises EventError: 409 when a month of it is final, when its events changed since the
+        confirmation (``expected``), or when someone else undid it meanwhile.
+    """
+    contents = import_contents(batch)
+    contents.finals = lock_final_periods(contents.people)  # locked until the transaction ends
+    refusal = undo_refusal(contents)
+    if refusal:
+        raise EventError(refusal, status=409)
+    if expected is not None and expected != contents.events:
+        raise EventError(_("The events of the import of %(file)s changed meanwhile: it now holds %(n)s event(s) "
+                           "(%(months)s). Check them, then confirm again.", file=contents.filename,
+                           n=contents.events, months=", ".join(contents.months) or "—"), status=409)
+    record("sales_event.import_undo", batch, before={
+        "filename": batch.filename, "imported": batch.imported, "duplicates": batch.duplicates,
+        "events": contents.events, "months": contents.months,
+        "people": len(set().union(*contents.people.values())) if contents.people else 0}, actor=actor)
+    db_session.execute(delete(SalesEvent).where(SalesEvent.import_id == batch.id)
+                       .execution_options(synchronize_session=False))
+    gone = db_session.execute(delete(EventImport).where(EventImport.id == batch.id)
+                              .execution_options(synchronize_session=False)).rowcount
+    if gone != 1:
+        raise EventError(_("This import was undone by someone else meanwhile."), status=409)
+    db_session.expunge(batch)
+    for period, person_ids in sorted(contents.people.items()):
+        derived.refresh_people(sorted(person_ids), actor, period)
+    return contents
+
+
+def import_months(import_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The months each import's events (still in the log) fall in; one query over distinct days."""
+    ids = sorted(set(i for i in import_ids if i is not None))
+    months: dict[int, set[str]] = defaultdict(set)
+    if ids:
+        for import_id, day in db_session.execute(select(SalesEvent.import_id, SalesEvent.day)
+                                                 .where(SalesEvent.import_id.in_(ids)).distinct()):
+            months[import_id].add(month_of(day))
+    return {i: sorted(m) for i, m in months.items()}
 
 
 # ----------------------------------------------------------------------------------- reading
@@ -709,22 +973,44 @@ def imports_of(import_ids: Iterable[int]) -> dict[int, EventImport]:
     return {i.id: i for i in db_session.scalars(select(EventImport).where(EventImport.id.in_(ids)))} if ids else {}
 
 
-def recent_imports(limit: int = 10) -> list[EventImport]:
-    return list(db_session.scalars(select(EventImport).order_by(EventImport.id.desc()).limit(limit)))
+def event_effects(settings: Mapping[str, Any] | None) -> dict[str, Fraction]:
+    """What one event (one day of leave) of each kind adds to its dimension (negative: takes from
+    it) under a cycle's settings, the tenant's formulas and points: the attitude (or responsibility)
+    formula with that kind's count 1 and the other events' 0, less the formula with every count 0,
+    × the kind's points. ``base`` is the setting attitude_base and ``service`` 100 in both. With the
+    default formulas: −points for late arrivals, leave, shirking and complaints, +points for overtime,
+    unplanned work, proactive tasks and praise, 0 for sick leave (not in the formula). Settings that
+    no longer validate, or a formula that cannot be evaluated, read as the defaults."""
+    from core.plugins import get_schemes
+    from core.scoring.formula import FormulaError
+    from plugins.sales_attitude.scoring import (ATTITUDE_EVENTS, ATTITUDE_NAMES, RESPONSIBILITY_EVENTS,
+                                                RESPONSIBILITY_NAMES, Rules)
+
+    scheme = get_schemes()[derived.SCHEME_ID]
+    defaults, _none = scheme.validate_settings({})
+    full, errors = scheme.validate_settings(dict(settings or {}))
+    for attempt in ((defaults,) if errors or full is None else (full, defaults)):
+        try:
+            rules = Rules(attempt)
+            effects: dict[str, Fraction] = {}
+            for formula, names, kinds, fixed in (
+                    (rules.attitude, ATTITUDE_NAMES, ATTITUDE_EVENTS, {"base": rules.base}),
+                    (rules.responsibility, RESPONSIBILITY_NAMES, RESPONSIBILITY_EVENTS, {"service": 100})):
+                zero = {**{name: 0 for name in names}, **fixed}
+                none = Fraction(formula.evaluate(zero))
+                for kind in kinds:
+                    once = Fraction(formula.evaluate({**zero, kind: 1}))
+                    effects[kind] = (once - none) * Fraction(rules.points[kind])
+            return effects
+        except (FormulaError, KeyError, TypeError, ValueError, ArithmeticError):
+            continue
+    return {kind: Fraction(0) for kind in KINDS}
 
 
-def signed_points(kind: str, quantity: str, settings: Mapping[str, Any] | None) -> str:
-    """The points an event adds to (+) or takes from (−) its dimension, as the scheme's default
-    formulas read it: quantity × the kind's points (the cycle's settings, else the default)."""
-    from plugins.sales_attitude import EventPoints
-
-    points = ((settings or {}).get("points") or {}).get(kind)
-    try:
-        per = exact(points) if points is not None else Fraction(getattr(EventPoints(), kind))
-    except (NumberError, AttributeError, TypeError, ValueError):
-        per = Fraction(getattr(EventPoints(), kind, 0))
-    value = exact(quantity) * per
-    if value == 0 or kind not in POSITIVE + NEGATIVE:
+def signed_points(kind: str, quantity: Fraction | str, effects: Mapping[str, Fraction]) -> str:
+    """The points an event (or a total) adds to (+) or takes from (−) its dimension: quantity × the
+    kind's effect (:func:`event_effects`); "0" when it does not count."""
+    value = exact(quantity) * effects.get(kind, Fraction(0))
+    if value == 0:
         return "0"
-    return ("+" if kind in POSITIVE else "−") + text(value)
-
+    return ("+" if value > 0 else "−") + text(abs(value))

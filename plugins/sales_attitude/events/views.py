@@ -1,15 +1,17 @@
 """The event log's pages (考勤与客户事件): the month's log, a person's log, recording and deleting one
-event, importing an attendance export, and the panel of a result's events.
+event, importing an attendance export and undoing an import, and the panel of a result's events.
 
 Every page answers htmx requests with the block its target names (``#results``, ``#event-form``);
 a plain POST redirects after success. Who may do what is decided in plugins/sales_attitude/policy.py.
 """
 from __future__ import annotations
 
-from datetime import date
+import unicodedata
+from datetime import datetime, timezone
+from fractions import Fraction
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
@@ -20,14 +22,17 @@ from core.i18n import current_locale
 from core.models import OrgUnit, Person
 from core.org.service import descendants
 from core.policy import permission_required
+from core.scoring.numbers import NumberError, exact
 from core.slots import MenuItem
 from core.web import actor_name, paginate, redirect_after, render_page
 from plugins.sales_attitude import derived
 from plugins.sales_attitude.events import models, service  # noqa: F401 (models: the tables register)
-from plugins.sales_attitude.events.models import DAY_KINDS, KINDS, SalesEvent
+from plugins.sales_attitude.events.models import DAY_KINDS, KINDS, EventImport, SalesEvent
 from plugins.sales_attitude.events.service import EventError, ImportRefused
-from plugins.sales_attitude.policy import (may_delete_event, may_import_events, may_list_events, may_record_event,
-                                           may_view_events, recordable_event_kinds, sees_everyone, unit_scope)
+from plugins.sales_attitude.policy import (has_own_event_log, may_delete_event, may_import_events, may_list_events,
+                                           may_record_event, may_undo_import, may_view_events, recordable_event_kinds,
+                                           sees_everyone, unit_scope)
+from plugins.sales_attitude.scoring import STAFF_CLASSES
 from plugins.sales_attitude.web import account, actor, require_scheme
 
 bp = Blueprint("sales_events", __name__, url_prefix="/t/<tenant>/sales")
@@ -43,15 +48,27 @@ def _htmx() -> bool:
 
 
 def _this_month() -> str:
-    return date.today().strftime("%Y-%m")
+    return service.today().strftime("%Y-%m")
 
 
 def _local(target: str | None) -> str | None:
-    """A same-site path to go back to, or None (never another site)."""
-    if not target:
+    """A path of the current tenant's pages to go back to (``/t/<tenant>/…``), or None: never
+    another site. Refused: anything but one "/" followed by a character other than "/" and "\\"
+    (browsers read ``/\\host`` and ``//host`` as another host), any backslash, control character
+    or whitespace (browsers drop tabs and newlines: "/", a tab, "/host" is ``//host``), a scheme or a
+    host, and a path outside the tenant's own prefix. (``HX-Redirect`` sends the value as it is.)"""
+    if not target or len(target) > 2000:
+        return None
+    if any(ch == "\\" or ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Zs")
+           for ch in target):
+        return None
+    if len(target) < 2 or target[0] != "/" or target[1] in "/\\":
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
+        return None
+    tenant = g.get("tenant")
+    if tenant is None or not target.startswith(f"/t/{tenant.slug}/"):
         return None
     return target
 
@@ -67,6 +84,11 @@ def _people(ids) -> dict[int, Person]:
     if not ids:
         return {}
     return {p.id: p for p in db_session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def _sales_staff():
+    """The scheme's people: active, with a staff class of the scheme (supervisor, staff)."""
+    return select(Person.unit_id).where(Person.staff_class.in_(STAFF_CLASSES), Person.active.is_(True))
 
 
 def _units(ids) -> dict[int, OrgUnit]:
@@ -102,6 +124,18 @@ def _load_event(event_id: int) -> tuple[SalesEvent, Person]:
     if not may_view_events(account(), person.id, person.unit_id):
         abort(403)
     return event, person
+
+
+def _load_import(import_id: int) -> EventImport:
+    """An import of the current tenant that the user may undo: 404 otherwise (another tenant's
+    too), 403 when it exists but the user may not undo imports."""
+    require_scheme()
+    batch = db_session.get(EventImport, import_id)
+    if batch is None:
+        abort(404)
+    if not may_undo_import(account()):
+        abort(403)
+    return batch
 
 
 # ----------------------------------------------------------------------------------- the month's log
@@ -148,7 +182,8 @@ def index():
     page = paginate(joined(select(E)).where(*by_kind).order_by(E.day.desc(), Person.number, E.id.desc()))
     people = _people(e.person_id for e in page.items)
     units_of_rows = _units(p.unit_id for p in people.values())
-    unit_stmt = select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.sort_order, OrgUnit.code)
+    unit_stmt = (select(OrgUnit).where(OrgUnit.active.is_(True), OrgUnit.id.in_(_sales_staff()))
+                 .order_by(OrgUnit.sort_order, OrgUnit.code))  # only the units with sales staff
     if scope is not None:
         unit_stmt = unit_stmt.where(OrgUnit.id.in_(sorted(scope)))
     final = derived.final_cycle(month)
@@ -156,7 +191,7 @@ def index():
         "sales_attitude/events/index.html", **_context(
             page=page, month=month, kind=kind, unit_id=unit_id, number=number, import_id=import_id,
             units=list(db_session.scalars(unit_stmt)), totals=totals, people=people, units_of_rows=units_of_rows,
-            imports=service.imports_of(e.import_id for e in page.items), final=final,
+            imports=service.imports_of([*(e.import_id for e in page.items), import_id]), final=final,
             final_message=service.final_message(month, final) if final else None,
             may_add=bool(recordable_event_kinds(user)), may_import=may_import_events(user),
             may_delete=lambda e: final is None and may_delete_event(user, e.person_id, people[e.person_id].unit_id,
@@ -195,7 +230,8 @@ def person(person_id: int):
 def _form_context(values: dict, errors: dict, message: str | None = None) -> dict:
     user = account()
     kinds = recordable_event_kinds(user)
-    statement = select(Person).where(Person.active.is_(True)).order_by(Person.number).limit(PEOPLE_LISTED)
+    statement = (select(Person).where(Person.active.is_(True), Person.staff_class.in_(STAFF_CLASSES))
+                 .order_by(Person.number).limit(PEOPLE_LISTED))
     scope = unit_scope(user)
     if scope is not None:
         statement = statement.where(Person.unit_id.in_(sorted(scope)))
@@ -210,23 +246,29 @@ def _form_context(values: dict, errors: dict, message: str | None = None) -> dic
 @permission_required("tenant.home")
 def new():
     """Record one event: HR any person and kind; a unit head the task and customer kinds for the
-    people of their units, never themselves. ``?person_id=`` and ``?month=`` prefill the form."""
+    people of their units, never themselves. ``?person_id=``, ``?day=`` and ``?month=`` prefill the
+    form; "Save and record another" comes back to it with the same person and date."""
     require_scheme()
     user = account()
     kinds = recordable_event_kinds(user)
     if not kinds:
         abort(403)
     if request.method == "GET":
-        values = {"day": date.today().isoformat(), "kind": kinds[0], "quantity": "1",
+        values = {"day": service.today().isoformat(), "kind": kinds[0], "quantity": "1",
                   "next": _local(request.args.get("next")) or ""}
         raw_person = request.args.get("person_id", "")
-        if raw_person.isdigit():
+        if raw_person.isdigit():  # only someone the user records for: the link tells nobody else's number
             chosen = db_session.get(Person, int(raw_person))
-            if chosen is not None:
+            if chosen is not None and any(may_record_event(user, k, chosen.id, chosen.unit_id) for k in kinds):
                 values["number"] = chosen.number
         month = service.valid_month(request.args.get("month"))
         if month and month != _this_month():
             values["day"] = f"{month}-01"
+        try:
+            if request.args.get("day"):
+                values["day"] = service.parse_day(request.args["day"]).isoformat()
+        except ValueError:
+            pass  # a bad date in the link: the default stays
         return render_page("sales_attitude/events/new.html", **_form_context(values, {}))
     values = request.form.to_dict()
     try:
@@ -241,7 +283,7 @@ def new():
                              "people of your units.", person=service.person_label(checked.person)))
             raise EventError(_("The event is not recorded: correct the fields marked below."), {"number": reason})
         event = service.add_event(checked, actor())
-        person_id, described = event.person_id, service.describe(event)
+        person_id, day, described = event.person_id, event.day, service.event_title(event, checked.person)
         db_session.commit()
     except EventError as exc:
         db_session.rollback()
@@ -250,6 +292,9 @@ def new():
         db_session.rollback()
         return render_page("sales_attitude/events/new.html", **_form_context(values, {}, str(exc))), 409
     flash(_("Recorded: %(event)s.", event=described), "success")
+    if values.get("another"):  # "Save and record another": an empty form, the same person and date
+        return redirect_after(url_for(".new", person_id=person_id, day=day.isoformat(),
+                                      next=_local(values.get("next")) or None))
     return redirect_after(_local(values.get("next")) or url_for(".person", person_id=person_id))
 
 
@@ -266,7 +311,7 @@ def delete(event_id: int):
         abort(403)
     back = _local(request.values.get("next")) or url_for(".person", person_id=person.id)
     final = derived.final_cycle(service.month_of(event.day))
-    context = _context(event=event, person=person, next_url=back, described=service.describe(event),
+    context = _context(event=event, person=person, next_url=back, described=service.event_title(event, person),
                        message=service.final_message(service.month_of(event.day), final) if final else None)
     if request.method == "GET":
         return render_page("sales_attitude/events/delete.html", **context), (409 if final else 200)
@@ -322,7 +367,8 @@ def import_file():
         else:
             try:
                 data = upload.read(service.MAX_BYTES + 1)
-                report = service.import_rows(upload.filename, service.read_rows(upload.filename, data), actor())
+                report = service.import_rows(upload.filename, service.read_rows(upload.filename, data), actor(),
+                                             own_person_id=account().person_id)
                 db_session.commit()
             except ImportRefused as exc:
                 db_session.rollback()
@@ -331,23 +377,99 @@ def import_file():
                 db_session.rollback()
                 problems, status = [str(exc)], 409
     return render_page("sales_attitude/events/import.html", **_context(
-        problems=problems, report=report, recent=service.recent_imports(),
-        max_rows=f"{service.MAX_ROWS:,}")), status
+        problems=problems, report=report, max_rows=f"{service.MAX_ROWS:,}", **_imports_list())), status
+
+
+def _imports_list() -> dict:
+    """The imports, newest first, paginated, with their months and which imports may be undone."""
+    page = paginate(select(EventImport).order_by(EventImport.id.desc()))
+    months = service.import_months(i.id for i in page.items)
+    finals = service.final_periods(m for ms in months.values() for m in ms)
+    return dict(imports_page=page, import_months=months,
+                undoable=lambda i: may_undo_import(account()) and not any(m in finals for m in months.get(i.id, ())))
+
+
+@bp.route("/events/imports/<int:import_id>/undo", methods=["GET", "POST"])
+@permission_required("tenant.home")
+def undo_import(import_id: int):
+    """HR undoes a whole import after a confirmation step naming the file, its events and months:
+    exactly its events are deleted, while none of its months is final (409 otherwise, the month named)."""
+    batch = _load_import(import_id)
+    contents = service.import_contents(batch)
+    refusal = service.undo_refusal(contents)
+    context = _context(batch_id=batch.id, contents=contents, message=refusal, gone=False)
+    if request.method == "GET":
+        return render_page("sales_attitude/events/undo.html", **context), (409 if refusal else 200)
+    raw = request.form.get("events", "")
+    try:
+        done = service.undo_import(batch, actor(), int(raw) if raw.isdigit() else None)
+        db_session.commit()
+    except (EventError, CycleError) as exc:
+        db_session.rollback()
+        fresh = db_session.get(EventImport, import_id)
+        if fresh is not None:
+            context.update(contents=service.import_contents(fresh))
+        context.update(message=str(exc), gone=fresh is None)
+        return render_page("sales_attitude/events/undo.html", **context), 409
+    flash(_("Import undone: %(file)s, %(n)s event(s) deleted (%(months)s).", file=done.filename, n=done.events,
+            months=", ".join(done.months) or "—"), "success")
+    return redirect_after(url_for(".import_file"))
 
 
 # ----------------------------------------------------------------------------------- slots
 
-def result_panel(cycle, subject) -> Markup:
+def _aware(moment: datetime | None) -> datetime | None:
+    """A stored moment comparable with another (SQLite gives them back without their zone: UTC)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _counted(subject) -> dict[str, Fraction]:
+    """The month's counts the subject's inputs hold (``inputs["events"]``), exact; a value that is
+    not a number is left out (the result could not have counted it either)."""
+    raw = (subject.inputs or {}).get("events")
+    counted: dict[str, Fraction] = {}
+    if isinstance(raw, dict):
+        for kind, value in raw.items():
+            if kind in KINDS:
+                try:
+                    counted[kind] = exact(value)
+                except (NumberError, TypeError, ValueError):
+                    continue
+    return counted
+
+
+def result_panel(cycle, subject, user=None, result=None) -> Markup:
     """The events of the cycle's month behind a person's attitude and responsibility counts, each
-    with its points sign (the caller already checked that the viewer may see the result)."""
+    with the points it adds or takes under the cycle's own formulas and points, and where the log
+    no longer matches what the result counted: the events recorded after the result was computed
+    (``result.computed_at``, else the cycle's), and the kinds whose total in the log differs from
+    the subject's inputs (what the result counted, unless the inputs changed after it was computed).
+    Nothing for a viewer who may not see the person's event log (``user``; without it the caller
+    has checked)."""
     if subject.person_id is None or len(cycle.period) != 7:
         return Markup("")
+    person = db_session.get(Person, subject.person_id)
+    if user is not None and (person is None or not may_view_events(user, person.id, person.unit_id)):
+        return Markup("")
     events = service.month_events(subject.person_id, cycle.period)
-    rows = [(e, service.signed_points(e.kind, e.quantity, cycle.settings)) for e in events]
+    effects = service.event_effects(cycle.settings)
+    computed = _aware(getattr(result, "computed_at", None) or cycle.computed_at)
+    later = {e.id for e in events if computed is not None and _aware(e.created_at) is not None
+             and _aware(e.created_at) > computed}
+    rows = [(e, service.signed_points(e.kind, e.quantity, effects), e.id in later) for e in events]
     totals = service.totals_of((e.kind, e.quantity, 1) for e in events)
-    points = {k: service.signed_points(k, service.quantity_text(v), cycle.settings) for k, v in totals.items()}
+    # The inputs are what the result counted, unless they changed after it was computed (a result
+    # in review, computed again before publication): then only the later events can be named.
+    inputs_newer = computed is not None and (_aware(subject.inputs_updated_at) or computed) > computed
+    counted = None if inputs_newer else _counted(subject)
+    shown = [k for k in KINDS if k in totals or (counted or {}).get(k)]
+    differs = {k for k in shown if counted is not None and totals.get(k, Fraction(0)) != counted.get(k, Fraction(0))}
+    points = {k: service.signed_points(k, totals.get(k, Fraction(0)), effects) for k in shown}
     return Markup(render_template("sales_attitude/events/result_panel.html", **_context(
-        cycle=cycle, subject=subject, rows=rows, totals=totals, points=points)))
+        cycle=cycle, subject=subject, rows=rows, totals=totals, points=points, shown=shown, counted=counted,
+        differs=differs, later=later, inputs_newer=inputs_newer, computed=computed)))
 
 
 def cycle_links(cycle, user) -> list:
@@ -355,17 +477,22 @@ def cycle_links(cycle, user) -> list:
     if len(cycle.period) != 7 or not may_list_events(user):
         return []
     return [MenuItem(_("Events of this month"), url_for("sales_events.index", month=cycle.period),
-                     "sales_events.index", order=30)]
+                     "sales_events.index", order=10)]
 
 
 def menu_items(tenant, user) -> list:
-    """"Events" for those who list people's events; "My events" for everyone who is a person."""
+    """"Events" for those who list people's events; "My events" for the people the scheme assesses
+    (a staff class of the scheme: supervisor, staff). The sales entries follow the core menu (10–50):
+    61 events and my events, 62 ratings, 63 pay, 64 competence lists, 65 improvement plans."""
     items = []
     if may_list_events(user):
         items.append(MenuItem(_("Events"), url_for("sales_events.index", tenant=tenant.slug), "sales_events.index",
-                              order=70))
-    if user is not None and user.person_id is not None:
+                              order=61))
+    person_id = getattr(user, "person_id", None)
+    staff_class = (db_session.scalar(select(Person.staff_class).where(Person.id == person_id))
+                   if person_id is not None else None)
+    if has_own_event_log(user, staff_class):
         items.append(MenuItem(_("My events"), url_for("sales_events.person", tenant=tenant.slug,
-                                                      person_id=user.person_id), "sales_events.person", order=71))
+                                                      person_id=person_id), "sales_events.person", order=61))
     return items
 
