@@ -176,24 +176,30 @@ def measure(database_url: str, label: str) -> dict:
             f"{label}_autosave_p95_ms": round(p95 * 1000, 2), **annual}
 
 
-def main() -> dict:
+def on_both_databases(measure, name: str) -> dict:
+    """``measure(url, label)`` on a fresh SQLite file and, when JIXIAO_BENCH_DATABASE_URL (or
+    JIXIAO_TEST_DATABASE_URL) names a PostgreSQL server, on a fresh database ``name`` there."""
     figures = {}
     with tempfile.TemporaryDirectory() as folder:
-        figures.update(measure(f"sqlite:///{Path(folder) / 'bench.sqlite'}", "sqlite"))
+        figures.update(measure(f"sqlite:///{Path(folder) / (name + '.sqlite')}", "sqlite"))
     pg = os.environ.get("JIXIAO_BENCH_DATABASE_URL") or os.environ.get("JIXIAO_TEST_DATABASE_URL")
-    if pg:
-        try:
-            url = _pg_database(pg, "jixiao_bench")
-        except Exception as exc:  # no server there: say so and go on
-            print(f"postgresql: skipped ({pg} cannot be reached: {exc.__class__.__name__})")
-            return figures
-        try:
-            figures.update(measure(url, "postgresql"))
-        finally:
-            admin = create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text('DROP DATABASE IF EXISTS "jixiao_bench" WITH (FORCE)'))
-            admin.dispose()
-    else:
+    if not pg:
         print("postgresql: skipped (set JIXIAO_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test)")
+        return figures
+    try:
+        url = _pg_database(pg, name)
+    except Exception as exc:  # no server there: say so and go on
+        print(f"postgresql: skipped ({pg} cannot be reached: {exc.__class__.__name__})")
+        return figures
+    try:
+        figures.update(measure(url, "postgresql"))
+    finally:
+        admin = create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
     return figures
+
+
+def main() -> dict:
+    return on_both_databases(measure, "jixiao_bench")

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text, update
+from sqlalchemy import insert, select, update
 
-from bench.cycle import _pg_database
+from bench.cycle import on_both_databases
 
 PEOPLE, UNITS, YEAR = 10_000, 100, 2025
 KINDS = ("late", "early_leave", "overtime", "extra_work", "proactive", "praise", "complaint")
@@ -175,24 +172,7 @@ def measure(database_url: str, label: str) -> dict:
 
 
 def main() -> dict:
-    figures = {}
-    with tempfile.TemporaryDirectory() as folder:
-        figures.update(measure(f"sqlite:///{Path(folder) / 'sales.sqlite'}", "sqlite"))
-    pg = os.environ.get("JIXIAO_BENCH_DATABASE_URL") or os.environ.get("JIXIAO_TEST_DATABASE_URL")
-    if pg:
-        try:
-            url = _pg_database(pg, "jixiao_bench_sales")
-        except Exception as exc:  # no server there: say so and go on
-            print(f"postgresql: skipped ({pg} cannot be reached: {exc.__class__.__name__})")
-            return figures
-        try:
-            figures.update(measure(url, "postgresql"))
-        finally:
-            admin = create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text('DROP DATABASE IF EXISTS "jixiao_bench_sales" WITH (FORCE)'))
-            admin.dispose()
-    return figures
+    return on_both_databases(measure, "jixiao_bench_sales")
 
 
 if __name__ == "__main__":
