@@ -133,6 +133,20 @@ def jixiao_event_cycle_computing(tenant: "Tenant", cycle: Any) -> None:
 
 
 @hookspec
+def jixiao_event_results_changed(tenant: "Tenant", cycle: Any) -> None:
+    """A published cycle's results were changed after publication (an appeal decided adjusted, or
+    corrected and the cycle re-scored from its corrected inputs), inside the transaction that
+    changed them. A scheme whose later cycles read these results (a month's totals in the next
+    months' history) refreshes them here, through :mod:`core.cycles.service` as in
+    ``jixiao_event_cycle_computing``.
+
+    :param tenant: the cycle's tenant.
+    :param cycle: the :class:`core.models.Cycle`, published; its ``computed_at`` is the time of a
+        re-scoring.
+    """
+
+
+@hookspec
 def jixiao_event_inputs_saving(tenant: "Tenant", cycle: Any, subject: Any, account: "User | None",
                                fields: list[str], inputs: dict[str, Any]) -> None:
     """A subject's inputs are about to be saved from the input form or the bulk import, after they

@@ -7,7 +7,9 @@ the person for training and cuts their pay; the correction gives them back their
 takes them off the list and moves a colleague one rank down.
 
 Refusals: not while the appeal is filed or decided, only the appealed subject, only HR, nothing
-corrected ("choose upheld"), a stale version; a published cycle without an appeal still refuses edits."""
+corrected ("choose upheld"), a stale version; a published cycle without an appeal still refuses edits;
+one appeal's corrections at a time in a cycle; a decision on a page loaded before a correction.
+An appeal decided upheld or adjusted puts its corrections back as published: they never count."""
 from __future__ import annotations
 
 import html
@@ -18,6 +20,7 @@ from sqlalchemy import select
 
 from core.cycles import after
 from core.cycles import service as cycles
+from core.audit import record
 from core.models import Appeal, AuditLog, Cycle, CycleResult, CycleSubject, Notification, Person, ScoreChange, User
 from tests.conftest import AuthActions
 from tests.test_cycles import tenant
@@ -107,6 +110,14 @@ def investigate(client, appeal: int) -> None:
     client.post(f"/t/{SLUG}/appeals/{appeal}", data={"action": "investigate", "investigation": "主管确认录入错误。"})
 
 
+def payroll_url(march) -> str:
+    return f"/t/{SLUG}/sales/cycles/{march['cycle']}/payroll"
+
+
+def decide_form(decision: str, note: str = "按主管更正后的评分重新计算。", **extra) -> dict:
+    return {"action": "decide", "decision": decision, "note": note, **extra}
+
+
 def correction_url(march, appeal: int, code: str = "X011") -> str:
     return f"/t/{SLUG}/cycles/{march['cycle']}/inputs/{march['subjects'][code]}?appeal={appeal}"
 
@@ -146,6 +157,8 @@ def test_a_wrong_rating_is_corrected_and_the_cycle_recomputed(app, client, march
     assert str(result_of(app, march, "X011").score) == "76.55"
     page = text_of(client.get(f"/t/{SLUG}/appeals/{appeal}"))
     assert "Inputs corrected for this appeal" in page and "37" in page and "87" in page
+    # the payroll says the correction is not in the pay (yet)
+    assert 'id="changed-after"' in client.get(payroll_url(march)).get_data(as_text=True)
 
     as_user(client, "manager")  # a company leader decides
     decided = client.post(f"/t/{SLUG}/appeals/{appeal}", data={"action": "decide", "decision": "corrected",
@@ -184,15 +197,19 @@ def test_a_wrong_rating_is_corrected_and_the_cycle_recomputed(app, client, march
         note = db.scalar(select(Notification.message).where(Notification.user_id == employee)
                          .order_by(Notification.id.desc()))
         assert "was decided" in note and "corrected" in note
-        assert db.get(Cycle, march["cycle"]).state == "published"
+        cycle = db.get(Cycle, march["cycle"])
+        assert cycle.state == "published"
+        assert cycle.computed_at == x011.computed_at  # the re-scoring's time: the inputs are in the results
 
     as_user(client, "employee")
     page = text_of(client.get(f"/t/{SLUG}/results/{march['results']['X011']}"))
     assert "Score history" in page and "76.55 → 84.05" in page and "5043.00" in page
     assert "corrected: inputs corrected and recomputed" in page
-    # once decided, the correction mode is closed
+    # once decided, the correction mode is closed; the payroll is the corrected one
     as_user(client, "admin")
     assert client.get(correction_url(march, appeal)).status_code == 409
+    payroll = client.get(payroll_url(march)).get_data(as_text=True)
+    assert 'id="changed-after"' not in payroll and re.search(r"5,?043\.00", payroll)
 
 
 # ----------------------------------------------------------------------------------- refusals
@@ -206,6 +223,11 @@ def test_the_correction_mode_is_refused_outside_its_appeal(app, client, march):
     assert client.get(correction_url(march, appeal, "X014")).status_code == 404  # another subject
     assert client.get(f"/t/{SLUG}/cycles/{march['cycle']}/inputs/{march['subjects']['X011']}?appeal=999999").status_code == 404
     assert client.get(f"/t/{SLUG}/cycles/{march['cycle']}/inputs/{march['subjects']['X011']}?appeal=x").status_code == 404
+    # "²".isdigit() is true, int("²") fails: an unknown appeal, not a crash
+    assert client.get(f"/t/{SLUG}/cycles/{march['cycle']}/inputs/{march['subjects']['X011']}?appeal=²").status_code == 404
+    assert client.get(f"/t/{SLUG}/cycles/{march['cycle']}/inputs/{march['subjects']['X011']}?appeal=99999999999999999999").status_code == 404
+    superscript = client.post(correction_url(march, appeal), data=correction_form("²"), headers={"HX-Request": "true"})
+    assert superscript.status_code == 409 and "did not say which version" in text_of(superscript)
     for username in ("manager", "wanghaijun", "employee"):  # not HR
         as_user(client, username)
         assert client.get(correction_url(march, appeal)).status_code == 403, username
@@ -333,4 +355,211 @@ def test_a_correction_of_the_schemes_own_records_is_followed_for_the_appealed_pe
         entry = db.scalar(select(AuditLog).where(AuditLog.action == "correct_inputs"))
         assert entry.after["derived"] is True and entry.after["inputs"]["events"] == {"praise": "1"}
         assert "events" not in entry.before["inputs"]
+        # a derived write does not move the form's version: before and after name the same one
+        version = db.get(CycleSubject, march["subjects"]["X011"]).inputs_version
+        assert entry.before["inputs_version"] == entry.after["inputs_version"] == version
         assert "events" not in db.get(CycleSubject, march["subjects"]["X014"]).inputs
+
+
+# ----------------------------------------------------------------------------------- corrections never leak
+
+def test_corrections_of_an_appeal_decided_upheld_are_withdrawn_and_never_counted(app, client, march):
+    """A corrects X011's rating (37 → 87) and is then upheld: the inputs go back as published (with
+    the time they had, so the payroll does not say they changed), audited; while A's corrections are
+    not decided, nobody corrects another appeal of the cycle; B's "corrected" decision later re-scores
+    the cycle with X011's inputs as published: X011 keeps 76.55."""
+    with tenant(app, SLUG) as db:
+        published = db.get(CycleSubject, march["subjects"]["X011"])
+        published_at, published_version = published.inputs_updated_at, published.inputs_version
+    appeal = file_appeal(client, march)
+    investigate(client, appeal)
+    page = text_of(client.get(correction_url(march, appeal)))
+    assert client.post(correction_url(march, appeal), data=correction_form(version_of(page))).status_code == 302
+    as_user(client, "chenxiaohong")
+    assert client.post(f"/t/{SLUG}/results/{march['results']['X014']}/appeal",
+                       data={"reason": "三月基础能力应为90分,请复核。"}).status_code == 302
+    with tenant(app, SLUG) as db:
+        other = db.scalar(select(Appeal.id).where(Appeal.result_id == march["results"]["X014"]))
+    investigate(client, other)
+    blocked = client.get(correction_url(march, other, "X014"))
+    assert blocked.status_code == 409
+    assert f"Appeal #{appeal} of 李志鹏 has corrected inputs in this cycle that are not decided yet: decide it first." \
+        in text_of(blocked)
+    page = text_of(client.get(f"/t/{SLUG}/appeals/{other}"))
+    assert f"Appeal #{appeal} of 李志鹏" in page and "Correct the inputs</a>" not in page
+    page = text_of(client.get(f"/t/{SLUG}/appeals/{appeal}"))
+    assert "the inputs corrected for this appeal are put back as they were published" in page
+
+    as_user(client, "manager")
+    upheld = client.post(f"/t/{SLUG}/appeals/{appeal}", data=decide_form("upheld", "评分无误,维持原结果。"),
+                         follow_redirects=True)
+    assert "Saved." in text_of(upheld)
+    with tenant(app, SLUG) as db:
+        subject = db.get(CycleSubject, march["subjects"]["X011"])
+        assert subject.inputs["ratings"]["basic_ability"] == "37" and subject.inputs["pay"]["base"] == "5000"
+        assert subject.inputs_version == published_version + 2  # corrected, then put back: open forms are stale
+        assert subject.inputs_updated_at == published_at
+        withdrawn = db.scalar(select(AuditLog).where(AuditLog.action == after.WITHDRAWAL_ACTION))
+        assert withdrawn.before["inputs"]["ratings"]["basic_ability"] == "87"
+        assert withdrawn.after["inputs"]["ratings"]["basic_ability"] == "37"
+        assert withdrawn.after["reason"] == "correction withdrawn: appeal decided upheld"
+        assert withdrawn.after["appeal_id"] == appeal and withdrawn.actor == "user:manager"
+        assert db.get(Appeal, appeal).decision == "upheld"
+    assert str(result_of(app, march, "X011").score) == "76.55"
+    as_user(client, "admin")
+    assert 'id="changed-after"' not in client.get(payroll_url(march)).get_data(as_text=True)
+
+    # now B's corrections may start; its decision re-scores the cycle with X011's inputs as published
+    page = text_of(client.get(correction_url(march, other, "X014")))
+    assert client.post(correction_url(march, other, "X014"),
+                       data=correction_form(version_of(page), "90")).status_code == 302
+    as_user(client, "manager")
+    client.post(f"/t/{SLUG}/appeals/{other}", data=decide_form("corrected"))
+    # 15 + 90 × 0.15 + 80 × 0.20 + 80 × 0.25 + 80 × 0.25
+    assert str(result_of(app, march, "X014").score) == "84.50"
+    x011 = result_of(app, march, "X011")
+    assert str(x011.score) == "76.55" and x011.extra["pay"] == "4593.00" and "training" in x011.flags
+    with tenant(app, SLUG) as db:
+        assert db.get(Appeal, other).decision == "corrected"
+        assert db.scalar(select(ScoreChange).where(ScoreChange.result_id == march["results"]["X011"])) is None
+
+
+def test_an_adjusted_decision_withdraws_the_corrections_too(app, march, monkeypatch):
+    monkeypatch.setattr(after, "adjust_refused", lambda cycle, result: None)  # the sales scheme refuses it
+    with tenant(app, SLUG) as db:
+        cycle = db.get(Cycle, march["cycle"])
+        result = db.get(CycleResult, march["results"]["X011"])
+        subject = db.get(CycleSubject, result.subject_id)
+        appeal = Appeal(result_id=result.id, filed_by="user:employee", reason="三月基础能力评分有误。",
+                        state="investigating")
+        db.add(appeal)
+        db.flush()
+        after.correct_inputs(appeal, cycle, subject, {**subject.inputs, "ratings": ratings("90")},
+                             subject.inputs_version, "user:admin")
+        after.decide(appeal, cycle, "adjusted", "80", "酌情调整。", "user:manager", [])
+        db.refresh(subject)
+        assert subject.inputs["ratings"] == TYPO
+        assert str(result.score) == "80.00" and result.adjusted
+        withdrawn = db.scalar(select(AuditLog).where(AuditLog.action == after.WITHDRAWAL_ACTION))
+        assert withdrawn.after["decision"] == "adjusted" and withdrawn.after["inputs"]["ratings"] == TYPO
+        db.rollback()
+
+
+def test_corrected_is_refused_while_another_appeal_has_corrections_not_decided(app, march):
+    """One appeal's corrections at a time in a cycle (a re-scoring reads all its inputs): B's
+    correction first refuses A's; corrections made before that rule (written here as the old code
+    did) refuse B's "corrected" decision until A is decided — upheld, its corrections withdrawn."""
+    with tenant(app, SLUG) as db:
+        cycle = db.get(Cycle, march["cycle"])
+        x011 = db.get(CycleSubject, march["subjects"]["X011"])
+        x014 = db.get(CycleSubject, march["subjects"]["X014"])
+        a, b = (Appeal(result_id=march["results"][code], filed_by="test", reason="三月评分有误,请复核。",
+                       state="investigating") for code in ("X011", "X014"))
+        db.add_all([a, b])
+        db.flush()
+        after.correct_inputs(b, cycle, x014, {**x014.inputs, "ratings": {**ratings("80"), "basic_ability": "90"}},
+                             x014.inputs_version, "user:admin")
+        with pytest.raises(after.AfterError, match=f"Appeal #{b.id} of 陈晓红 .*decide it first"):
+            after.correct_inputs(a, cycle, x011, {**x011.inputs, "ratings": ratings("80")}, x011.inputs_version,
+                                 "user:admin")
+        published = dict(x011.inputs)
+        corrected = {**published, "ratings": {**TYPO, "basic_ability": "87"}}
+        version = cycles.write_inputs(x011, corrected, x011.inputs_version, "user:admin")
+        record(after.CORRECTION_ACTION, x011, before={"inputs": published, "inputs_version": version - 1},
+               after={"inputs": corrected, "inputs_version": version, "appeal_id": a.id, "result_id": a.result_id},
+               actor="user:admin")
+        with pytest.raises(after.AfterError, match=f"Appeal #{a.id} of 李志鹏 .*decide it first"):
+            after.decide(b, cycle, "corrected", None, "更正。", "user:manager", [])
+        after.decide(a, cycle, "upheld", None, "维持。", "user:manager", [])
+        after.decide(b, cycle, "corrected", None, "更正。", "user:manager", [])
+        assert str(db.get(CycleResult, march["results"]["X014"]).score) == "84.50"
+        assert str(db.get(CycleResult, march["results"]["X011"]).score) == "76.55"
+        db.refresh(x011)
+        assert x011.inputs["ratings"] == TYPO
+        db.rollback()
+
+
+# ----------------------------------------------------------------------------------- one at a time
+
+def test_a_decision_on_a_page_loaded_before_a_correction_is_refused(app, client, march, monkeypatch):
+    """A correction moves the appeal's version on: the leader's page, loaded before it, shows other
+    inputs than those the decision would count, so its decision is refused (409) until reloaded."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    appeal = file_appeal(client, march)
+    investigate(client, appeal)
+    as_user(client, "manager")
+    loaded = re.search(r'name="version" value="(\d+)"', text_of(client.get(f"/t/{SLUG}/appeals/{appeal}"))).group(1)
+    as_user(client, "admin")
+    page = text_of(client.get(correction_url(march, appeal)))
+
+    def raced(*args, **kwargs):
+        raise StaleDataError("appeal")
+    with monkeypatch.context() as patch:  # saved at the same moment as someone else's change of the appeal
+        patch.setattr(after, "correct_inputs", raced)
+        refused = client.post(correction_url(march, appeal), data=correction_form(version_of(page)),
+                              headers={"HX-Request": "true"})
+        assert refused.status_code == 409 and "changed this appeal at the same moment" in text_of(refused)
+    assert client.post(correction_url(march, appeal), data=correction_form(version_of(page))).status_code == 302
+
+    as_user(client, "manager")
+    for version in (loaded, "²"):
+        stale = client.post(f"/t/{SLUG}/appeals/{appeal}", data=decide_form("corrected", version=version))
+        assert stale.status_code == 409, version
+        assert "This appeal changed since you opened it" in text_of(stale)
+    assert str(result_of(app, march, "X011").score) == "76.55"
+    with tenant(app, SLUG) as db:
+        assert db.get(Appeal, appeal).state == "investigating"
+        assert db.get(Appeal, appeal).version == int(loaded) + 1
+    fresh = re.search(r'name="version" value="(\d+)"', text_of(client.get(f"/t/{SLUG}/appeals/{appeal}"))).group(1)
+    assert client.post(f"/t/{SLUG}/appeals/{appeal}", data=decide_form("corrected", version=fresh)).status_code == 302
+    assert str(result_of(app, march, "X011").score) == "84.05"
+
+
+def test_a_correction_and_a_decision_hold_the_cycles_row(app, march):
+    """A correction and a decision lock the cycle's row first (PostgreSQL; SQLite writes one at a
+    time): the one waits for the other, and then sees what it committed."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import OperationalError
+
+    engine = app.extensions["jixiao.engine"]
+    postgresql = engine.dialect.name == "postgresql"
+
+    def held() -> bool:
+        with engine.connect() as other:
+            try:
+                other.execute(sql("SELECT id FROM cycle WHERE id = :id FOR UPDATE NOWAIT"), {"id": march["cycle"]})
+            except OperationalError:
+                return True
+            finally:
+                other.rollback()
+        return False
+
+    with tenant(app, SLUG) as db:
+        cycle = db.get(Cycle, march["cycle"])
+        result = db.get(CycleResult, march["results"]["X011"])
+        subject = db.get(CycleSubject, result.subject_id)
+        appeal = Appeal(result_id=result.id, filed_by="user:employee", reason="三月基础能力评分有误。",
+                        state="investigating")
+        db.add(appeal)
+        db.commit()
+        version = appeal.version
+        if postgresql:
+            assert not held()
+        after.correct_inputs(appeal, cycle, subject, {**subject.inputs, "ratings": {**TYPO, "basic_ability": "87"}},
+                             subject.inputs_version, "user:admin")
+        if postgresql:
+            assert held()
+        db.commit()
+        assert db.get(Appeal, appeal.id).version == version + 1
+        if postgresql:
+            assert not held()
+        with pytest.raises(after.StaleAppeal):  # decided on what was shown before the correction
+            after.decide(appeal, cycle, "corrected", None, "更正。", "user:manager", [], version=version)
+        if postgresql:
+            assert held()
+        db.rollback()
+        after.decide(appeal, cycle, "upheld", None, "维持。", "user:manager", [], version=version + 1)
+        if postgresql:
+            assert held()
+        db.rollback()

@@ -279,6 +279,62 @@ def test_jixiao_event_cycle_computing_may_refresh_inputs_and_jixiao_tpl_result_p
     app.extensions["jixiao.engine"].dispose()
 
 
+def test_jixiao_event_results_changed_after_an_appeal_changed_published_results(database_url):
+    """An appeal decided "corrected" re-scores the published cycle: the plugins are told its results
+    changed (a scheme whose later months read them refreshes them); an upheld decision changes no
+    result and tells nobody. While the cycle is re-scored, the computing hook can read which subject
+    the appeal corrects (``correction_subject``), to refresh only that one's derived inputs."""
+    from core.cycles import after, service
+    from core.db import db_session
+    from core.models import Appeal, CycleResult
+
+    class Watcher:
+        def __init__(self):
+            self.changed: list[tuple] = []
+            self.computing: list[tuple] = []
+
+        @hookimpl
+        def jixiao_event_cycle_computing(self, tenant, cycle):
+            self.computing.append((cycle.state, service.correction_subject(cycle)))
+
+        @hookimpl
+        def jixiao_event_results_changed(self, tenant, cycle):
+            result = db_session.scalar(select(CycleResult).where(CycleResult.cycle_id == cycle.id,
+                                                                 CycleResult.subject_id == subject_id))
+            self.changed.append((tenant.slug, cycle.id, cycle.state, str(result.score)))
+
+    watcher = Watcher()
+    app = make_test_app(database_url, PLUGINS_EXTRA=[watcher])
+    with app.app_context():
+        set_tenant(db_session, db_session.scalar(select(Tenant.id).where(Tenant.slug == "xiaoshou")))
+        cycle = service.create_cycle("sales-attitude", "2026-09", "九月", {}, "test")
+        people = [s for s in service.subjects(cycle) if s.kind == "person"]
+        for subject in people:
+            service.set_inputs(subject, cycle, {"ratings": {"basic_ability": "80", "proficiency": "80",
+                                                            "coordination": "80", "service": "80"}}, 0, "test")
+        for target in ("open", "review"):
+            service.transition(cycle, target, "test")
+        service.compute(cycle, "test")
+        service.transition(cycle, "published", "test")
+        first, second = people[0], people[1]
+        subject_id = first.id
+        appeals = [Appeal(result_id=db_session.scalar(select(CycleResult.id).where(CycleResult.subject_id == s.id)),
+                          filed_by="test", reason="评分录入有误。", state="investigating") for s in (first, second)]
+        db_session.add_all(appeals)
+        db_session.flush()
+        after.decide(appeals[1], cycle, "upheld", None, "维持", "user:manager", [])
+        assert watcher.changed == []  # no result changed
+        after.correct_inputs(appeals[0], cycle, first, {"ratings": {"basic_ability": "100", "proficiency": "80",
+                                                                    "coordination": "80", "service": "80"}},
+                             first.inputs_version, "user:admin")
+        after.decide(appeals[0], cycle, "corrected", None, "更正评分", "user:manager", [])
+        # 15 + 100 × 0.15 + 80 × 0.20 + 80 × 0.25 + 80 × 0.25: the results as changed, inside the transaction
+        assert watcher.changed == [("xiaoshou", cycle.id, "published", "86.00")]
+        assert watcher.computing == [("review", None), ("published", first.id)]
+        db_session.rollback()
+    app.extensions["jixiao.engine"].dispose()
+
+
 # --------------------------------------------------------------------------------- jixiao_tpl_*
 
 def test_jixiao_tpl_menu_items(probe_app):

@@ -5,6 +5,7 @@ when the history is rebuilt from the earlier months' own case files."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -226,3 +227,22 @@ def test_a_record_changing_leaves_the_forms_open_on_the_subject_valid(app):
         assert subject.inputs["events"] == {"personal_leave_days": "1"} and subject.inputs_version == version
         cycles.set_inputs(subject, cycle, {**subject.inputs, "ratings": ratings(80)}, version, "user:wanghaijun")
         assert person_subject(db, cycle, WEAK).inputs_version == version + 1
+
+
+def test_an_appeal_changing_a_published_month_reaches_the_next_month_not_yet_published(app):
+    """When an appeal changes a published month's totals (jixiao_event_results_changed), the later
+    open month's history follows, and that month must be computed again before it is published."""
+    from flask import current_app
+
+    from core.models import Tenant
+
+    with tenant(app, "xiaoshou") as db:
+        january = publish_month(db, "2026-01", leave_days=None)
+        february = cycles.create_cycle("sales-attitude", "2026-02", "二月", {}, "test")
+        result = db.scalar(select(CycleResult).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                           .where(CycleResult.cycle_id == january.id, CycleSubject.code == WEAK))
+        result.score = Decimal("81.00")  # as an appeal's decision leaves it
+        db.flush()
+        hook = current_app.extensions["jixiao.plugins"].hook
+        hook.jixiao_event_results_changed(tenant=db.get(Tenant, january.tenant_id), cycle=january)
+        assert person_subject(db, february, WEAK).inputs["history"] == [{"period": "2026-01", "score": "81.00"}]

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from core.audit import record
 from core.db import db_session
 from core.models import (Acknowledgement, Appeal, AuditLog, Cycle, CycleResult, CycleSubject, Holiday, Notification,
-                         RoleMembership, ScoreChange, User)
+                         RoleMembership, ScoreChange, Tenant, User)
 from core.plugins import get_schemes
 from core.scoring.blocks import competition_ranks
 from core.scoring.numbers import NumberError, exact, round_half_up
@@ -29,10 +29,16 @@ MAX_SCORE = Decimal("1000000")
 # the appealed subject's inputs were corrected and the cycle re-scored from them.
 DECISIONS = ("upheld", "adjusted", "corrected")
 CORRECTION_ACTION = "correct_inputs"  # the audit action of an input correction made for an appeal
+# the audit action of corrections put back as published: the appeal was decided upheld or adjusted
+WITHDRAWAL_ACTION = "withdraw_correction"
 
 
 class AfterError(ValueError):
     """The action is not possible; the message says why."""
+
+
+class StaleAppeal(AfterError):
+    """The appeal changed since the page deciding it was loaded (its inputs were corrected meanwhile)."""
 
 
 def now() -> datetime:
@@ -186,14 +192,27 @@ def decision_label(decision: str | None) -> str:
 
 
 def decide(appeal: Appeal, cycle: Cycle, decision: str, new_score: str | None, note: str, actor: str,
-           person_user_ids: list[int]) -> Appeal:
+           person_user_ids: list[int], version: int | None = None) -> Appeal:
     """Uphold the result, adjust it, or confirm the corrections of its inputs.
 
+    - upheld, adjusted: inputs corrected for this appeal are put back as they were published
+      (:func:`withdraw_corrections`);
     - adjusted: HR's new score is re-graded, the cycle re-ranked, and the change kept in the
       score's history (unless the scheme refuses adjusting this result alone);
     - corrected: the inputs were corrected for this appeal (:func:`correct_inputs`); the cycle is
-      re-scored from its stored inputs and every result that changed is updated (:func:`rescore`).
-    Both need HR's investigation first."""
+      re-scored from its stored inputs and every result that changed is updated (:func:`rescore`);
+      refused while another appeal of the cycle has corrected inputs not decided yet.
+    Both need HR's investigation first. The cycle's row is locked first (as a correction does), so
+    that no correction slips in meanwhile; with ``version`` (the appeal's, as the deciding page
+    showed it), a decision taken on a page loaded before a correction is refused.
+    When results changed (adjusted, or corrected with a change), the plugins are told
+    (``jixiao_event_results_changed``).
+
+    :raises StaleAppeal: ``version`` is not the appeal's. :raises AfterError: not possible."""
+    lock(cycle, appeal)
+    if version is not None and version != appeal.version:
+        raise StaleAppeal(_("This appeal changed since you opened it (its inputs were corrected meanwhile): "
+                            "check it again before deciding."))
     _published(cycle)
     if appeal.state == "decided":
         raise AfterError(_("This appeal is already decided."))
@@ -219,21 +238,31 @@ def decide(appeal: Appeal, cycle: Cycle, decision: str, new_score: str | None, n
             raise AfterError(refused)
         if score == result.score:
             raise AfterError(_("The adjusted score equals the current one; choose upheld instead."))
+        withdraw_corrections(appeal, db_session.get(CycleSubject, result.subject_id), decision, actor)
         adjust_score(cycle, result, score, _("appeal decided: %(note)s", note=note), actor)
         appeal.new_score = score
     elif decision == "corrected":
         if appeal.state != "investigating":
             raise AfterError(_("Inputs are corrected only after HR's investigation is recorded."))
         subject = db_session.get(CycleSubject, result.subject_id)
+        pending = pending_corrections(cycle, appeal)
+        if pending:
+            raise AfterError(pending_message(*pending[0]))
         recomputed = rescore(cycle, appeal, subject, note, actor)
         db_session.refresh(result)
         appeal.new_score = result.score
+    else:
+        withdraw_corrections(appeal, db_session.get(CycleSubject, result.subject_id), decision, actor)
     appeal.state, appeal.decision, appeal.decision_note = "decided", decision, note[:5000]
     appeal.decided_by, appeal.decided_at = actor, now()
     after = {"decision": decision, "new_score": str(appeal.new_score) if appeal.new_score is not None else None}
     if decision == "corrected":
         after["recomputed_results"] = recomputed
     record("decide", appeal, after=after)
+    if decision == "adjusted" or recomputed:
+        from core.cycles.service import _hook
+
+        _hook().jixiao_event_results_changed(tenant=db_session.get(Tenant, cycle.tenant_id), cycle=cycle)
     notify(person_user_ids, _("Your appeal on %(cycle)s was decided: %(decision)s.", cycle=cycle.name,
                               decision=decision_label(decision)))
     return appeal
@@ -250,9 +279,20 @@ def adjust_refused(cycle: Cycle, result: CycleResult) -> str | None:
 
 # ----------------------------------------------------------------------------------- corrections
 
+def lock(cycle: Cycle, appeal: Appeal) -> None:
+    """Lock the cycle's row (PostgreSQL; as :func:`core.cycles.service.transition` does) and read
+    the appeal again: a decision and a correction of the same cycle take their turns, and each sees
+    what the other committed."""
+    db_session.flush()  # what this transaction changed stays; the lock then re-reads the row
+    db_session.refresh(cycle, with_for_update=True)
+    db_session.refresh(appeal)
+
+
 def correction_problem(appeal: Appeal, cycle: Cycle, subject: CycleSubject) -> str | None:
     """Why the inputs of ``subject`` cannot be corrected for ``appeal`` now, else None: only the
-    appealed subject's, while the results are published and the appeal is being investigated."""
+    appealed subject's, while the results are published and the appeal is being investigated, and
+    not while another appeal of the cycle has corrected inputs not decided yet (one appeal's
+    corrections at a time: a cycle is re-scored from all its inputs)."""
     result = db_session.get(CycleResult, appeal.result_id)
     if result is None or result.subject_id != subject.id or result.cycle_id != cycle.id:
         return _("This appeal is not about %(name)s's result.", name=subject.name)
@@ -262,28 +302,102 @@ def correction_problem(appeal: Appeal, cycle: Cycle, subject: CycleSubject) -> s
     if appeal.state != "investigating":
         return _("Inputs are corrected for an appeal while HR investigates it; record the investigation first "
                  "(this appeal is %(state)s).", state=appeal.state)
-    return None
+    pending = pending_corrections(cycle, appeal)
+    return pending_message(*pending[0]) if pending else None
+
+
+def pending_corrections(cycle: Cycle, appeal: Appeal) -> list[tuple[Appeal, CycleSubject]]:
+    """The other appeals of the cycle under investigation whose subject's inputs are corrected (they
+    differ from those published), with their subjects: their corrections are not decided yet, and a
+    re-scoring of the cycle would count them. Three queries, whatever the size."""
+    rows = db_session.execute(
+        select(Appeal, CycleSubject).join(CycleResult, CycleResult.id == Appeal.result_id)
+        .join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+        .where(CycleResult.cycle_id == cycle.id, Appeal.state == "investigating", Appeal.id != appeal.id)
+        .order_by(Appeal.id).execution_options(populate_existing=True)).all()  # as they are now, if already read
+    if not rows:
+        return []
+    first: dict[tuple[Any, str], AuditLog] = {}
+    for entry in db_session.scalars(select(AuditLog).where(
+            AuditLog.action == CORRECTION_ACTION, AuditLog.object_type == "CycleSubject",
+            AuditLog.object_id.in_([str(s.id) for _a, s in rows])).order_by(AuditLog.id)):
+        first.setdefault(((entry.after or {}).get("appeal_id"), entry.object_id), entry)
+    pending = []
+    for other, subject in rows:
+        entry = first.get((other.id, str(subject.id)))
+        if entry is not None and inputs_corrected(other, subject, [entry]):
+            pending.append((other, subject))
+    return pending
+
+
+def pending_message(appeal: Appeal, subject: CycleSubject) -> str:
+    return _("Appeal #%(id)s of %(name)s has corrected inputs in this cycle that are not decided yet: "
+             "decide it first.", id=appeal.id, name=subject.name)
 
 
 def correct_inputs(appeal: Appeal, cycle: Cycle, subject: CycleSubject, inputs: dict[str, Any], version: int,
                    actor: str) -> int:
     """Correct the appealed subject's inputs in a published cycle (optimistic locking on
-    ``version``); audited as a correction naming the appeal, with the inputs before and after.
-    The results change only when the appeal is decided "corrected".
+    ``version``); audited as a correction naming the appeal, with the inputs before and after (and
+    when and by whom they were last changed before, to put them back as they were). The cycle's row
+    is locked first (:func:`lock`), and the appeal's version moves on: a decision taken on a page
+    loaded before the correction is refused as stale. The results change only when the appeal is
+    decided "corrected".
 
     :return: the new version. :raises AfterError: not allowed now (see :func:`correction_problem`);
         :raises core.cycles.service.CycleError: a stale version."""
     from core.cycles import service
 
+    lock(cycle, appeal)
     problem = correction_problem(appeal, cycle, subject)
     if problem:
         raise AfterError(problem)
+    db_session.refresh(subject)
     before = dict(subject.inputs or {})
+    updated_at, updated_by = subject.inputs_updated_at, subject.inputs_updated_by
     new_version = service.write_inputs(subject, inputs, version, actor)
-    record(CORRECTION_ACTION, subject, before={"inputs": before, "inputs_version": version},
+    record(CORRECTION_ACTION, subject,
+           before={"inputs": before, "inputs_version": version, "inputs_updated_by": updated_by,
+                   "inputs_updated_at": updated_at.isoformat() if updated_at is not None else None},
            after={"inputs": inputs, "inputs_version": new_version, "appeal_id": appeal.id, "result_id": appeal.result_id},
            actor=actor)
+    appeal.version += 1  # a decision loaded before this correction is stale now
+    db_session.flush()
     return new_version
+
+
+def withdraw_corrections(appeal: Appeal, subject: CycleSubject, decision: str, actor: str) -> bool:
+    """The appeal is decided without its corrections (upheld, adjusted): the subject's inputs go
+    back to those published (the first correction's "before"), with when and by whom they were
+    changed then (nothing changed after the computation), their version moved on; audited.
+
+    :return: whether the inputs were put back (False: nothing was corrected, or it was put back already)."""
+    found = corrections(appeal, subject)
+    if not found:
+        return False
+    first = found[0].before or {}
+    published = first.get("inputs") or {}
+    db_session.refresh(subject)
+    current, version = subject.inputs or {}, subject.inputs_version
+    if current == published:
+        return False
+    stamp = first.get("inputs_updated_at")
+    cycle = db_session.get(Cycle, subject.cycle_id)
+    updated_at = datetime.fromisoformat(stamp) if stamp else cycle.computed_at  # corrections recorded before the stamp
+    updated = db_session.execute(
+        update(CycleSubject).where(CycleSubject.id == subject.id, CycleSubject.inputs_version == version)
+        .values(inputs=published, inputs_version=version + 1, inputs_updated_by=first.get("inputs_updated_by") or actor,
+                inputs_updated_at=updated_at)
+        .execution_options(synchronize_session=False)).rowcount
+    db_session.expire(subject)
+    if updated != 1:
+        raise AfterError(_("%(name)s's inputs were changed by someone else; reload to see them.", name=subject.name))
+    record(WITHDRAWAL_ACTION, subject, before={"inputs": current, "inputs_version": version},
+           after={"inputs": published, "inputs_version": version + 1, "appeal_id": appeal.id,
+                  "result_id": appeal.result_id, "decision": decision,
+                  "reason": _("correction withdrawn: appeal decided %(decision)s", decision=decision_label(decision))},
+           actor=actor)
+    return True
 
 
 def corrections(appeal: Appeal, subject: CycleSubject) -> list[AuditLog]:
@@ -324,7 +438,8 @@ def rescore(cycle: Cycle, appeal: Appeal, subject: CycleSubject, note: str, acto
     is audited as a correction too), and update every result whose score, grade, rank, flags,
     extra or breakdown changed; the others are untouched. A score another decision adjusted stays
     (its rank follows). Each score or grade change is kept in the score's history naming the
-    appeal; the other people whose score changed are told. A few queries, whatever the size.
+    appeal; the other people whose score changed are told. The cycle's ``computed_at`` becomes the
+    re-scoring's time (its results follow its inputs as they are now). A few queries, whatever the size.
 
     :return: the ids of the results updated. :raises AfterError: the appealed subject's inputs are
         as they were published (nothing was corrected: choose upheld), or the inputs do not score;
@@ -333,7 +448,8 @@ def rescore(cycle: Cycle, appeal: Appeal, subject: CycleSubject, note: str, acto
     from core.cycles.service import CycleError
 
     found = corrections(appeal, subject)
-    before = dict(subject.inputs or {})
+    db_session.refresh(subject)  # as it is now (the caller locked the cycle): it may have been read before
+    before, before_version = dict(subject.inputs or {}), subject.inputs_version
     with service.correcting(cycle, subject):
         try:
             rows, _warnings = service.scored_rows(cycle)
@@ -346,7 +462,7 @@ def rescore(cycle: Cycle, appeal: Appeal, subject: CycleSubject, note: str, acto
         raise AfterError(_("The inputs of %(name)s were not changed for this appeal: correct them first, or "
                            "choose upheld.", name=subject.name))
     if current != before:  # the scheme's records of the appealed person, followed
-        record(CORRECTION_ACTION, subject, before={"inputs": before, "inputs_version": subject.inputs_version - 1},
+        record(CORRECTION_ACTION, subject, before={"inputs": before, "inputs_version": before_version},
                after={"inputs": current, "inputs_version": subject.inputs_version, "appeal_id": appeal.id,
                       "result_id": appeal.result_id, "derived": True}, actor=actor)
     stored = {r.subject_id: r for r in db_session.scalars(select(CycleResult).where(CycleResult.cycle_id == cycle.id))}
@@ -360,6 +476,7 @@ def rescore(cycle: Cycle, appeal: Appeal, subject: CycleSubject, note: str, acto
         for row in rows:
             row["rank"] = ranks.get(row["subject_id"])
     stamp = now()
+    cycle.computed_at = stamp  # the results follow the inputs as they are now (the payroll compares)
     changed: list[CycleResult] = []
     score_changed: list[int] = []
     for row in rows:

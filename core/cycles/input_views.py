@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.cycles import after, bulk
 from core.cycles import inputs as forms
@@ -26,6 +27,19 @@ from core.scoring.case import Period
 from core.web import paginate_list, render_page
 
 bp = Blueprint("cycle_inputs", __name__, url_prefix="/t/<tenant>/cycles/<int:cycle_id>/inputs")
+
+
+MAX_ID = 2**31 - 1  # the largest id or version a column holds
+
+
+def whole_number(raw: str | None) -> int | None:
+    """A request's whole number written in ASCII digits that a column can hold, else None
+    (``str.isdigit`` alone also accepts "²" or "٣", which ``int`` refuses or reads; a longer number
+    than a column holds makes the database driver fail)."""
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
 
 
 def get_subject(cycle, subject_id: int) -> CycleSubject:
@@ -46,7 +60,8 @@ def get_correction(cycle, subject: CycleSubject) -> Appeal | None:
     raw = request.args.get("appeal")
     if raw is None:
         return None
-    appeal = db_session.get(Appeal, int(raw)) if raw.isdigit() else None
+    appeal_id = whole_number(raw)
+    appeal = db_session.get(Appeal, appeal_id) if appeal_id is not None else None
     result = db_session.get(CycleResult, appeal.result_id) if appeal is not None else None
     if result is None or result.subject_id != subject.id:
         abort(404)
@@ -149,22 +164,28 @@ def save_form(cycle, subject: CycleSubject, fields: list, form: Mapping[str, Any
     parsed = forms.parse(fields, form, current, unit_codes)
     if parsed.errors:
         return Saved(422, _("Not saved: correct the fields marked below."), parsed.errors, parsed.inputs)
-    version = form.get("inputs_version", "")
-    if not version.isdigit():
+    version = whole_number(form.get("inputs_version", ""))
+    if version is None:
         return Saved(409, _("The form did not say which version it edits; reload the page."), {}, current)
     actor = f"user:{account.username}"
     try:
         bulk.inputs_saving(cycle, subject, account, fields, parsed.inputs)
         if appeal is not None:
-            after.correct_inputs(appeal, cycle, subject, parsed.inputs, int(version), actor)
+            after.correct_inputs(appeal, cycle, subject, parsed.inputs, version, actor)
         else:
-            service.set_inputs(subject, cycle, parsed.inputs, int(version), actor)
+            service.set_inputs(subject, cycle, parsed.inputs, version, actor)
         db_session.commit()
         saved = Saved(200, _("Correction saved; it counts once the appeal is decided as corrected.")
                       if appeal is not None else _("Saved."), {}, parsed.inputs)
     except (CycleError, AfterError) as exc:
         db_session.rollback()
         saved = Saved(409, str(exc), {}, parsed.inputs)
+    except StaleDataError:  # the appeal (or another versioned row) was saved at the same moment
+        db_session.rollback()
+        saved = Saved(409, _("Someone else changed this appeal at the same moment; reload and check.")
+                      if appeal is not None else
+                      _("%(name)s's inputs were changed by someone else; reload to see them.", name=subject.name),
+                      {}, parsed.inputs)
     db_session.refresh(subject)
     return saved
 
@@ -246,11 +267,11 @@ def item_row(cycle_id: int, subject_id: int):
     cycle = get_cycle(cycle_id)
     get_subject(cycle, subject_id)
     field = request.args.get("field", "")
-    index = request.args.get("index", "0")
-    if not field.replace("_", "").isalnum() or not index.isdigit() or int(index) >= forms.MAX_ITEMS:
+    index = whole_number(request.args.get("index", "0"))
+    if not field.replace("_", "").isalnum() or index is None or index >= forms.MAX_ITEMS:
         abort(400)
-    row = render_template("cycles/_item_row.html", name=field, index=int(index), item={}, editable=True)
-    button = render_template("cycles/_add_item.html", name=field, index=int(index) + 1, cycle_id=cycle.id,
+    row = render_template("cycles/_item_row.html", name=field, index=index, item={}, editable=True)
+    button = render_template("cycles/_add_item.html", name=field, index=index + 1, cycle_id=cycle.id,
                              subject_id=subject_id, oob=True)
     return row + button
 

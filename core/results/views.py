@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.cycles import after
-from core.cycles.after import AfterError
+from core.cycles.after import AfterError, StaleAppeal
+from core.cycles.input_views import whole_number
 from core.cycles.views import _label as scheme_label
 from core.db import db_session
 from core.models import Acknowledgement, Appeal, Cycle, CycleResult, CycleSubject, Notification
@@ -188,11 +189,14 @@ def appeals():
 @bp.route("/appeals/<int:appeal_id>", methods=["GET", "POST"])
 @permission_required("appeals.decide")
 def appeal_page(appeal_id: int):
-    """One appeal: the result it concerns; HR's investigation; the leadership's decision."""
+    """One appeal: the result it concerns; HR's investigation; the leadership's decision (the form
+    carries the appeal's ``version``: a decision on a page loaded before a correction of the inputs
+    is refused, 409)."""
     appeal = get_appeal(appeal_id)
     result = db_session.get(CycleResult, appeal.result_id)
     subject = db_session.get(CycleSubject, result.subject_id)
     cycle = db_session.get(Cycle, result.cycle_id)
+    status = 200
     if request.method == "POST":
         try:
             if request.form.get("action") == "investigate":
@@ -202,23 +206,32 @@ def appeal_page(appeal_id: int):
             else:
                 if is_own_result(current_user, subject.person_id):
                     raise AfterError(_("Nobody decides an appeal against their own result."))
+                raw = request.form.get("version")
+                version = None if raw is None else whole_number(raw)
                 after.decide(appeal, cycle, request.form.get("decision", ""), request.form.get("new_score"),
-                             request.form.get("note", ""), _actor(), after.person_accounts(subject))
+                             request.form.get("note", ""), _actor(), after.person_accounts(subject),
+                             version=-1 if raw is not None and version is None else version)
             db_session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("results.appeal_page", appeal_id=appeal.id))
+        except StaleAppeal as exc:
+            db_session.rollback()
+            flash(str(exc), "error")
+            status = 409
         except AfterError as exc:
             db_session.rollback()
             flash(str(exc), "error")
         except StaleDataError:
             db_session.rollback()
             flash(_("Someone else changed this appeal at the same moment; reload and check."), "error")
+            status = 409
     _extra, breakdown = redact(current_user, get_schemes()[cycle.scheme_id], subject.person_id,
                                result.extra, result.breakdown)
     may_investigate = can(current_user, "appeals.investigate")
     corrections = after.corrections(appeal, subject)
+    pending = after.pending_corrections(cycle, appeal) if appeal.state == "investigating" else []
     may_correct = (may_investigate and appeal.state == "investigating" and cycle.state == "published"
-                   and not is_own_result(current_user, subject.person_id))
+                   and not is_own_result(current_user, subject.person_id) and not pending)
     return render_page("results/appeal.html", appeal=appeal, result=result, subject=subject, cycle=cycle,
                        breakdown=breakdown, term=result_term(cycle, subject),
                        decision_label=after.decision_label, changes=after.history(result),
@@ -228,7 +241,8 @@ def appeal_page(appeal_id: int):
                        adjust_refused=after.adjust_refused(cycle, result), corrections=corrections,
                        corrected=after.inputs_corrected(appeal, subject, corrections),
                        published_inputs=(corrections[0].before or {}).get("inputs") if corrections else None,
-                       changed_inputs=after.changed_inputs)
+                       changed_inputs=after.changed_inputs,
+                       pending=after.pending_message(*pending[0]) if pending else None), status
 
 
 @bp.get("/notifications")

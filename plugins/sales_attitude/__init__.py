@@ -349,12 +349,22 @@ def jixiao_event_cycle_created(tenant, cycle):
 @hookimpl
 def jixiao_event_cycle_published(tenant, cycle):
     """A month's totals are final: the later months not yet published read them in their history."""
+    _refresh_later_months(cycle, "system:published")
+
+
+@hookimpl
+def jixiao_event_results_changed(tenant, cycle):
+    """An appeal changed a published month's totals: the later months not yet published follow."""
+    _refresh_later_months(cycle, "system:appeal")
+
+
+def _refresh_later_months(cycle, actor: str) -> None:
     if cycle.scheme_id == SCHEME.id:
         from plugins.sales_attitude.derived import open_cycles, refresh
 
         for later in open_cycles():
             if later.period > cycle.period:
-                refresh(later, "system:published")
+                refresh(later, actor)
 
 
 @hookimpl
@@ -374,9 +384,16 @@ def jixiao_event_inputs_saving(tenant, cycle, subject, account, fields, inputs):
 def jixiao_event_cycle_computing(tenant, cycle):
     """Results follow the records as they are now (an appeal may have changed an earlier month)."""
     if cycle.scheme_id == SCHEME.id:
+        from core.cycles.service import correction_subject
+        from core.db import db_session
+        from core.models import CycleSubject
         from plugins.sales_attitude.derived import refresh
 
-        refresh(cycle, "system:compute")
+        corrected = correction_subject(cycle)
+        if corrected is None:
+            refresh(cycle, "system:compute")
+        else:  # an appeal re-scores a published month: only the appealed person follows the records
+            refresh(cycle, "system:correction", [db_session.get(CycleSubject, corrected).person_id])
 
 
 @hookimpl

@@ -216,8 +216,12 @@ def derived_inputs(cycle: Cycle, subjects: list[CycleSubject]) -> tuple[dict[int
 def refresh(cycle: Cycle, actor: str, person_ids: Iterable[int] | None = None) -> int:
     """Bring the derived inputs of the cycle's people (or only ``person_ids``) in step with the
     records; writes only the subjects that change, without moving their form version (a form open
-    on them stays valid). A form saved at the same moment makes the write start again (three tries).
-    :return: how many changed."""
+    on them stays valid). The cycle's row is locked first, so records written meanwhile are not
+    overwritten with older counts; a form saved at the same moment makes the write start again
+    (three tries, on PostgreSQL). :return: how many changed."""
+    # the month's cycle row first (PostgreSQL): an event recorded meanwhile waits, and is then read
+    db_session.execute(select(Cycle.id).where(Cycle.id == cycle.id).with_for_update())
+    savepoints = db_session.get_bind().dialect.name != "sqlite"  # SQLite writes one at a time: no race to retry
     for attempt in range(3):
         statement = select(CycleSubject.id, CycleSubject.kind, CycleSubject.person_id, CycleSubject.inputs,
                            CycleSubject.inputs_version).where(CycleSubject.cycle_id == cycle.id,
@@ -239,6 +243,8 @@ def refresh(cycle: Cycle, actor: str, person_ids: Iterable[int] | None = None) -
                         wanted[key] = stored[key]
             if wanted != stored:
                 changes.append((subject, wanted))
+        if not savepoints:
+            return cycles.set_many_inputs(cycle, changes, actor)
         try:
             with db_session.begin_nested():
                 return cycles.set_many_inputs(cycle, changes, actor)
