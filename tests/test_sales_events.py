@@ -1009,4 +1009,5 @@ def test_the_final_month_check_locks_the_months_cycle_rows(app, today):
         sa_event.remove(engine, "before_cursor_execute", seen)
     if engine.dialect.name == "postgresql":
         locking = [s for s in statements if "FOR UPDATE" in s and "FROM cycle" in s and "NOWAIT" not in s]
-        assert len(locking) == 4 and all("cycle.period IN" in s for s in locking)
+        # the four final-month checks lock the month's cycles; the refresh of each change then locks the cycle it writes
+        assert len([s for s in locking if "cycle.period IN" in s]) == 4
