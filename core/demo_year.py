@@ -1,8 +1,9 @@
 """What every scheme's `demo-year` command checks before it makes a year of demo data."""
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 
 import click
 from flask import current_app
@@ -40,11 +41,20 @@ def prepare(tenant_slug: str, scheme_id: str, label: str, year: int | None,
 
 def read_old_notifications() -> None:
     """A demo's finished months were read long ago: only what the current month asks stays unread."""
-    from datetime import datetime, timezone
-
     from sqlalchemy import update
 
     from core.models import Notification
 
     db_session.execute(update(Notification).where(Notification.read_at.is_(None))
                        .values(read_at=datetime.now(timezone.utc)).execution_options(synchronize_session=False))
+
+
+def month_end(period: str) -> date:
+    """The last day of a month written YYYY-MM."""
+    year, month = int(period[:4]), int(period[5:7])
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def at(day: date, hour: int) -> datetime:
+    """A demo step's moment: the day at the hour (UTC)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)

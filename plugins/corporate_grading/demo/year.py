@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from core.cycles import service as cycles
 from core.db import db_session
-from core.demo_year import read_old_notifications
+from core.demo_year import at, month_end, read_old_notifications
 from core.models import Cycle, CycleSubject, OrgUnit, Person, RoleMembership, User
 from core.passwords import hash_password
 from core.tenant_files import DEMO_PASSWORD
@@ -132,24 +131,15 @@ def _accounts_of_person() -> dict[int, User]:
 
 # ----------------------------------------------------------------------------------- dates
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
-
-
-def _month_end(period: str) -> date:
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def _backdate(cycle: Cycle, year: int, month: int) -> None:
     """A month's steps on the days the source's calendar puts them: the committee on the 3rd of the
     next month, results on the 4th, closed on the 20th (the records were made just now)."""
     following = date(year + (month == 12), month % 12 + 1, 1)
-    cycle.review_at = _at(following.replace(day=3), 9)
-    cycle.computed_at = _at(following.replace(day=3), 11)
-    cycle.published_at = _at(following.replace(day=4), 10)
+    cycle.review_at = at(following.replace(day=3), 9)
+    cycle.computed_at = at(following.replace(day=3), 11)
+    cycle.published_at = at(following.replace(day=4), 10)
     if cycle.state == "closed":
-        cycle.closed_at = _at(following.replace(day=20), 10)
+        cycle.closed_at = at(following.replace(day=20), 10)
 
 
 # ----------------------------------------------------------------------------------- letters
@@ -173,7 +163,7 @@ def _letters(year: str, rng: random.Random, users: dict[str, User], actor: str, 
                 signer = next((u for u in everyone if policy.may_sign_letter(u, letter, side)), None)
                 if signer is not None:
                     letters.sign(letter, side, signer, letter.version, f"user:{signer.username}")
-                    setattr(letter, f"{side}_signed_at", _at(date(int(year), 1, 15), 10))  # signed in January
+                    setattr(letter, f"{side}_signed_at", at(date(int(year), 1, 15), 10))  # signed in January
                     db_session.flush()
         if score and letter.signed:
             form = {}
@@ -234,7 +224,7 @@ def _month(year: int, month: int, rng: random.Random, users: dict[str, User], ac
     cycle = cycles.create_cycle(SCHEME_ID, period, f"{year}年{month}月考评", {}, actor,
                                 inputs_due=date(year + (month == 12), month % 12 + 1, 4))
     cycles.transition(cycle, "open", actor)
-    cycle.opened_at = _at(date(year, month, 1), 9)
+    cycle.opened_at = at(date(year, month, 1), 9)
     subjects = cycles.subjects(cycle)
     _plans(cycle, subjects, rng, actor, judge=finish)
     _unit_forms(cycle, subjects, rng, actor)
@@ -262,7 +252,7 @@ def _plans(cycle: Cycle, subjects: list[CycleSubject], rng: random.Random, actor
             plans.add_item(cycle, subject, {"title": title, "standard": "按期完成并提交成果", "owner": "部门负责人"}, actor)
         sheet = plans.sheet_of(subject)
         plans.submit(cycle, sheet, sheet.version, actor)
-        sheet.submitted_at = _at(plans.deadlines(cycle)[0] - timedelta(days=rng.randint(0, 3)), 17)
+        sheet.submitted_at = at(plans.deadlines(cycle)[0] - timedelta(days=rng.randint(0, 3)), 17)
         if not judge:
             continue
         for item in plans.items_of(sheet):
@@ -272,7 +262,7 @@ def _plans(cycle: Cycle, subjects: list[CycleSubject], rng: random.Random, actor
                                                   "version": str(item.version)}, actor)
         db_session.refresh(subject)
         plans.check(cycle, subject, sheet, sheet.version, actor)
-        sheet.checked_at = _at(_month_end(cycle.period), 16)
+        sheet.checked_at = at(month_end(cycle.period), 16)
     db_session.flush()
 
 
@@ -383,7 +373,7 @@ def _annual(year: int, rng: random.Random, users: dict[str, User], actor: str) -
     cycles.compute(cycle, actor)
     cycles.transition(cycle, "review", actor)
     cycles.transition(cycle, "published", actor)
-    cycle.opened_at, cycle.review_at = _at(date(year, 12, 1), 9), _at(date(year + 1, 1, 8), 9)
-    cycle.computed_at, cycle.published_at = _at(date(year + 1, 1, 8), 10), _at(date(year + 1, 1, 10), 10)
+    cycle.opened_at, cycle.review_at = at(date(year, 12, 1), 9), at(date(year + 1, 1, 8), 9)
+    cycle.computed_at, cycle.published_at = at(date(year + 1, 1, 8), 10), at(date(year + 1, 1, 10), 10)
     db_session.flush()
     return str(year)

@@ -23,13 +23,13 @@ import csv
 import io
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from core.cycles import service as cycles
 from core.db import db_session
-from core.demo_year import read_old_notifications
+from core.demo_year import at, month_end, read_old_notifications
 from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person, RoleMembership, User
 from core.passwords import hash_password
 from core.tenant_files import DEMO_PASSWORD
@@ -136,7 +136,7 @@ def _pay(rng: random.Random, year: int) -> None:
     for person in _sales_people():
         base = rng.choice(["4800.00", "5200.00", "5600.00"]) if person.staff_class == "staff" else "7800.00"
         coefficient = rng.choice(["1.0", "1.1", "1.2"]) if person.staff_class == "staff" else "1.3"
-        pay.set_pay(person, base, coefficient, None, f"user:{HR}").updated_at = _at(date(year, 1, 2), 9)
+        pay.set_pay(person, base, coefficient, None, f"user:{HR}").updated_at = at(date(year, 1, 2), 9)
 
 
 # ----------------------------------------------------------------------------------- events
@@ -205,7 +205,7 @@ def _cycle(period: str, which: str, month: int, rng: random.Random, finish: bool
     """The month's cycle: created (events, pay, training and history come from the records), the
     unit heads' ratings, computed, published; the last one stays open with half the ratings in."""
     cycle = cycles.create_cycle(SCHEME_ID, period, f"{period[:4]}年{int(period[5:7])}月销售人员考评", {}, "user:admin",
-                                inputs_due=_month_end(period))
+                                inputs_due=month_end(period))
     cycles.transition(cycle, "open", f"user:{HR}")
     units = dict(db_session.execute(select(OrgUnit.id, OrgUnit.code)).all())
     people = {p.id: p for p in _sales_people()}
@@ -227,15 +227,6 @@ def _cycle(period: str, which: str, month: int, rng: random.Random, finish: bool
     return cycle
 
 
-def _month_end(period: str) -> date:
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _at(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
-
-
 def _backdate(cycle: Cycle, year: int, month: int, latest: bool) -> None:
     """A month's steps on the days they would have happened (the records were made just now):
     opened on the 1st, events recorded on their day, ratings in by the month's end, results on the
@@ -245,27 +236,27 @@ def _backdate(cycle: Cycle, year: int, month: int, latest: bool) -> None:
 
     from plugins.sales_attitude.events.models import EventImport, SalesEvent
 
-    first, end = date(year, month, 1), _month_end(f"{year}-{month:02d}")
-    cycle.created_at = cycle.opened_at = _at(first, 9)
+    first, end = date(year, month, 1), month_end(f"{year}-{month:02d}")
+    cycle.created_at = cycle.opened_at = at(first, 9)
     recorded = db_session.execute(select(SalesEvent.id, SalesEvent.day).where(SalesEvent.day >= first,
                                                                               SalesEvent.day <= end)).all()
     if recorded:  # recorded on their day (bulk UPDATE by primary key)
-        db_session.execute(update(SalesEvent), [{"id": i, "created_at": _at(day, 18)} for i, day in recorded])
+        db_session.execute(update(SalesEvent), [{"id": i, "created_at": at(day, 18)} for i, day in recorded])
     db_session.execute(update(EventImport).where(EventImport.filename == f"attendance-{year}-{month:02d}.csv")
-                       .values(created_at=_at(end, 18)).execution_options(synchronize_session=False))
+                       .values(created_at=at(end, 18)).execution_options(synchronize_session=False))
     if cycle.state not in ("published", "closed"):
         return
     db_session.execute(update(CycleSubject).where(CycleSubject.cycle_id == cycle.id)
-                       .values(inputs_updated_at=_at(end, 17)).execution_options(synchronize_session=False))
+                       .values(inputs_updated_at=at(end, 17)).execution_options(synchronize_session=False))
     following = date(year + (month == 12), month % 12 + 1, 1)
-    published = _at(following.replace(day=5), 10)
+    published = at(following.replace(day=5), 10)
     if latest:
         yesterday = date.today() - timedelta(days=1)
-        published = _at(max(yesterday, end + timedelta(days=1)), 10)
+        published = at(max(yesterday, end + timedelta(days=1)), 10)
     cycle.review_at = cycle.computed_at = published - timedelta(hours=1)
     cycle.published_at = published
     if cycle.state == "closed":
-        cycle.closed_at = _at(following.replace(day=20), 10)
+        cycle.closed_at = at(following.replace(day=20), 10)
     db_session.execute(update(CycleResult).where(CycleResult.cycle_id == cycle.id)
                        .values(computed_at=cycle.computed_at).execution_options(synchronize_session=False))
 
@@ -294,7 +285,7 @@ def _plans(cycle: Cycle, which: str, month: int, year: int) -> int:
         "goals": "月度考评总分稳定在80分以上；客户投诉为零" if kind == "training" else "适应新岗位要求，三个月内独立上岗",
         "actions": "参加公司销售技能培训；主管每周带教一次；每月面谈" if kind == "training" else "转岗至市场部客户服务岗；岗前培训两周",
         "owner_id": str(head.id), "start_month": start, "end_month": end}, f"user:{HR}")
-    made.created_at = made.updated_at = _at(date(year + (month == 12), first, 6), 10)  # the day after the results
+    made.created_at = made.updated_at = at(date(year + (month == 12), first, 6), 10)  # the day after the results
     return 1
 
 
@@ -310,14 +301,14 @@ def _close_plans(period: str) -> None:
         if ending is None:
             continue
         outcome, decision = ending
-        day = _month_end(period)
+        day = month_end(period)
         owner = db_session.get(User, plan.owner_id)
         note = competence.add_note(plan, {"day": day.isoformat(), "note": "月末面谈：各项目标已达成，表现稳定。"},
                                    f"user:{owner.username}")
-        note.created_at = _at(day, 16)
+        note.created_at = at(day, 16)
         competence.close_plan(plan, {"outcome": outcome, "decision": decision, "evaluated_on": day.isoformat(),
                                      "evaluation": "考评总分连续两个月达到80分以上，目标达成。"}, plan.version, f"user:{HR}")
-        plan.updated_at = _at(day, 17)
+        plan.updated_at = at(day, 17)
         if decision == "new_post":
             _move_to_new_post(db_session.get(Person, plan.person_id))
 
