@@ -122,8 +122,8 @@ def jixiao_event_cycle_published(tenant: "Tenant", cycle: Any) -> None:
 
 @hookspec
 def jixiao_event_cycle_computing(tenant: "Tenant", cycle: Any) -> None:
-    """A cycle's results are about to be computed, inside the transaction that computes them. A
-    scheme plugin may refresh the inputs it derives from its own records here (the earlier months'
+    """A cycle's inputs are about to be read for scoring: its results are computed, or it moves to
+    review (whose check scores them), inside that transaction. A scheme plugin may refresh the inputs it derives from its own records here (the earlier months'
     totals a month's competence rules read), so that results follow the records as they are now;
     it must write them through :mod:`core.cycles.service` (``set_inputs`` or ``set_many_inputs``).
 

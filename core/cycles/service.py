@@ -278,6 +278,8 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
         if not eligible:
             problems.append(_("nobody is assessed in this cycle"))
     if target == "review":
+        # the check scores the inputs: the plugins bring what they derive from their records up to date first
+        _hook().jixiao_event_cycle_computing(tenant=db_session.get(Tenant, cycle.tenant_id), cycle=cycle)
         problems.extend(problems_of(cycle))
     if target == "published":
         latest_input = db_session.scalar(select(func.max(CycleSubject.inputs_updated_at))

@@ -1,9 +1,12 @@
 """Built-in scheme `gov-public-evaluation`: township indicators and public evaluation (schemes.md §3)."""
 from __future__ import annotations
 
+import importlib
+import json
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WrapValidator
 
@@ -28,6 +31,7 @@ def _whole_number(value):
 
 
 Whole = Annotated[int, BeforeValidator(_whole_number), Field(ge=0)]
+DEFAULT_QUOTA = 20
 
 
 def _not_negative(value: Fraction) -> Fraction:
@@ -45,6 +49,9 @@ class Indicator(SchemeSettings):
     code: str = Field(description="Code used in the units' inputs (indicators: {code: points}).")
     name: str = Field(description="Name shown in results and breakdowns.")
     max: Exact = Field(description="Maximum points (above 0).")
+    units: list[str] = Field(default_factory=list,
+                             description="The units it applies to: unit codes or unit kinds (village, department); "
+                                         "empty: every unit. Points of a unit it does not apply to are an error.")
 
 
 class IndicatorGroup(SchemeSettings):
@@ -62,6 +69,9 @@ class SurveyCategory(SchemeSettings):
     name: str
     weight: Exact = Field(Fraction(1), description="Relative weight among the categories that have answers "
                                                    "(default: all equal).")
+    quota: Whole = Field(DEFAULT_QUOTA, description="Target number of respondents per unit in a cycle (a portal "
+                                                    "feature: the survey's progress is shown against it; default "
+                                                    f"{DEFAULT_QUOTA}). Not used in scoring.")
 
 
 class AnswerValues(SchemeSettings):
@@ -112,8 +122,18 @@ class GovPublicEvaluationSettings(SchemeSettings):
                                                         "face accountability unless rewarded (default 3).")
 
 
-from plugins.gov_public_evaluation.inputs import input_fields
 from plugins.gov_public_evaluation.scoring import build_case, compute  # noqa: E402 - needs the settings above
+
+
+def settings_of(settings: dict[str, Any]) -> GovPublicEvaluationSettings:
+    """A cycle's (or tenant's) settings with every default filled in: the tree, the categories and
+    their quotas, the rules. ``settings`` holds only the tenant's overrides; they were validated when saved."""
+    return _settings(json.dumps(settings or {}, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=64)
+def _settings(key: str) -> GovPublicEvaluationSettings:
+    return GovPublicEvaluationSettings.model_validate(json.loads(key))
 
 SCHEME = Scheme(
     id="gov-public-evaluation",
@@ -129,7 +149,6 @@ SCHEME = Scheme(
     unit_kinds=("village", "department"),
     settings_model=GovPublicEvaluationSettings,
     build_case=build_case,
-    input_fields=input_fields,
     compute=compute,
 )
 
@@ -139,11 +158,74 @@ def jixiao_load_schemes():
     return [SCHEME]
 
 
+# The scheme's pages, one package per feature (a reader finds each by its folder name). Each
+# package's views module has a blueprint ``bp``, ``cycle_links(cycle, user)`` and ``menu_items(tenant, user)``.
+FEATURES = ("tree", "points", "survey", "links", "inspections", "reports", "results")
+
+
+def features() -> list:
+    """The views modules of the features (imported on first use: they import this module back)."""
+    return [importlib.import_module(f"{PLUGIN}.{name}.views") for name in FEATURES]
+
+
+@hookimpl
+def jixiao_load_blueprints():
+    return [feature.bp for feature in features()]
+
+
+@hookimpl
+def jixiao_load_migrations():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def jixiao_load_cli_commands():
+    from plugins.gov_public_evaluation.demo.cli import township_cli
+
+    return [township_cli]
+
+
 @hookimpl
 def jixiao_load_template_folders():
     return [str(Path(__file__).parent / "templates")]
 
 
 @hookimpl
+def jixiao_tpl_menu_items(tenant, user):
+    from plugins.gov_public_evaluation.web import scheme_enabled
+
+    if tenant is None or not scheme_enabled():
+        return []
+    return [item for feature in features() for item in feature.menu_items(tenant, user)]
+
+
+@hookimpl
+def jixiao_tpl_cycle_links(tenant, user, cycle):
+    if cycle.scheme_id != SCHEME.id:
+        return []
+    return [link for feature in features() for link in feature.cycle_links(cycle, user)]
+
+
+@hookimpl
 def jixiao_tpl_home_panels(tenant, user):
     return scheme_home_panel(SCHEME, tenant, "gov_public_evaluation/home_panel.html")
+
+
+@hookimpl
+def jixiao_event_cycle_created(tenant, cycle):
+    """A new cycle: its survey's questions and quotas, and its units' inputs from the records."""
+    if cycle.scheme_id == SCHEME.id:
+        from plugins.gov_public_evaluation.derived import refresh
+        from plugins.gov_public_evaluation.survey.service import prepare_survey
+
+        prepare_survey(cycle)
+        refresh(cycle, "system:prefill")
+
+
+@hookimpl
+def jixiao_event_cycle_computing(tenant, cycle):
+    """Results follow the records as they are now (answers are counted here, not one by one)."""
+    if cycle.scheme_id == SCHEME.id and cycle.state not in ("published", "closed"):
+        from plugins.gov_public_evaluation.derived import refresh
+
+        refresh(cycle, "system:compute")

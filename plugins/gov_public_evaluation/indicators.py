@@ -103,6 +103,12 @@ def _code_and_name(raw: dict, loc: tuple, seen: dict[str, str], errors: list, wh
         errors.append(_error(loc + ("name",), name, "empty_name", "a name must not be empty"))
 
 
+def applies(units: list[str] | tuple[str, ...], unit_code: str, unit_kind: str) -> bool:
+    """Does a second-level indicator whose ``units`` setting is ``units`` apply to this unit? Empty
+    means every unit; otherwise the unit's code or its kind is listed."""
+    return not units or unit_code in units or unit_kind in units
+
+
 def check_tree(raw: Any, handler: Any) -> Any:
     """Wrap validator of the ``indicators`` setting: every problem of the tree at once.
 
@@ -132,6 +138,10 @@ def check_tree(raw: Any, handler: Any) -> Any:
                     if not isinstance(child, dict):
                         continue
                     _code_and_name(child, (i, "children", j), seen, errors, f"indicators[{i}].children[{j}]")
+                    for k, unit in enumerate(child.get("units") or ()):
+                        if isinstance(unit, str) and not CODE.match(unit):
+                            errors.append(_error((i, "children", j, "units", k), unit, "code_pattern",
+                                                 f"a unit code or kind is {CODE_RULE}"))
                     if _positive(child.get("max")) is False:
                         errors.append(_error((i, "children", j, "max"), child.get("max"), "max_not_positive",
                                              "a maximum must be above 0"))

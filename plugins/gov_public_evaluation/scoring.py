@@ -43,6 +43,7 @@ from core.scoring.formula import Formula, compile_formula
 from core.scoring.numbers import NumberError, as_decimal, exact, exact_sum, round_half_up, text
 from core.scoring.result import CaseResult
 from plugins.gov_public_evaluation import FORMULA_NAMES, GovPublicEvaluationSettings
+from plugins.gov_public_evaluation.indicators import applies
 
 SCHEME_ID = "gov-public-evaluation"
 ZERO = Fraction(0)
@@ -109,6 +110,7 @@ class Leaf:
     label: str
     note: str
     missing_note: str
+    units: tuple[str, ...] = ()  # empty: every unit (see indicators.applies)
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ def _config(key: str) -> Config:
     groups = []
     for g in s.indicators:
         leaves = tuple(Leaf(c.code, c.name, c.max, f"{c.code} {c.name}", f"max {text(c.max)}",
-                            f"no entry: earns 0 (max {text(c.max)})") for c in g.children)
+                            f"no entry: earns 0 (max {text(c.max)})", tuple(c.units)) for c in g.children)
         most = exact_sum([leaf.max for leaf in leaves])
         groups.append(Group(g.code, g.name, most, f"{g.code} {g.name}", leaves, f"max {text(most)}"))
     leaves = {leaf.code: leaf for g in groups for leaf in g.leaves}
@@ -264,6 +266,13 @@ def build_case(shape: Any, period: Period, settings: dict[str, Any]) -> Case:
         problems.append(f"{subject_label(raw, 'people', index)}: people are not used by {SCHEME_ID}; it scores "
                         f"units only (kind village or department) — remove the people section")
     units = validate_subjects(shape.units, cfg.unit_model, "units", problems)
+    for unit in units:
+        for code in unit.inputs.indicators:
+            leaf = cfg.leaves[code]
+            if not applies(leaf.units, unit.id, unit.kind):
+                problems.append(f"{unit.id}.inputs.indicators.{code}: {text(unit.inputs.indicators[code])} is not "
+                                f"allowed — {leaf.code} {leaf.name} does not apply to {unit.id} (kind {unit.kind}); "
+                                f"it applies to {', '.join(leaf.units)}")
     if problems:
         raise CaseError(problems)
     return Case(scheme=SCHEME_ID, period=period, settings=settings, units=units, people=[])

@@ -1,0 +1,14 @@
+"""(scaffold, replaced by the feature's pages)"""
+from flask import Blueprint
+
+from plugins.gov_public_evaluation.points import models  # noqa: F401 (the tables register)
+
+bp = Blueprint("township_points", __name__, url_prefix="/t/<tenant>/township")
+
+
+def cycle_links(cycle, user):
+    return []
+
+
+def menu_items(tenant, user):
+    return []

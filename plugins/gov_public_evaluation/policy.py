@@ -1,0 +1,116 @@
+"""Who may do what on the township scheme's own pages: the scheme's part of the access policy.
+
+The efficiency office (效能办, the tenant administrators) runs the scheme: the indicator tree, the
+points, the survey and its links, inspections and information reports. Leaders read everything.
+Surveyors enter interviews and see the survey's progress, never scores. A unit head reads their own
+unit's records, and the rankings once a cycle is published (the bulletin, 分析通报). Anonymous
+respondents reach only the answer page of their own link. Built on :mod:`core.policy`; views ask
+these functions and never test roles themselves. One section per feature.
+"""
+from __future__ import annotations
+
+from core.models import User
+from core.policy import headed_units
+
+PUBLISHED = ("published", "closed")
+
+
+def is_office(user: User | None) -> bool:
+    """The efficiency office (效能办): the tenant administrators."""
+    return user is not None and "tenant_admin" in user.roles
+
+
+def is_leader(user: User | None) -> bool:
+    return user is not None and "leader" in user.roles
+
+
+def is_surveyor(user: User | None) -> bool:
+    return user is not None and "surveyor" in user.roles
+
+
+def heads_unit(user: User | None, unit_id: int | None) -> bool:
+    """A unit head answers for the unit (or a unit above it)."""
+    return user is not None and unit_id is not None and "unit_head" in user.roles and unit_id in headed_units(user)
+
+
+def reads_everything(user: User | None) -> bool:
+    """The office and the leaders read every unit's records and scores, whatever the cycle's state."""
+    return is_office(user) or is_leader(user)
+
+
+def readable_units(user: User | None) -> set[int] | None:
+    """The units whose records the user reads: None for every unit, else the headed units (maybe none)."""
+    if reads_everything(user):
+        return None
+    if user is not None and "unit_head" in user.roles:
+        return set(headed_units(user))
+    return set()
+
+
+def may_open_scheme_pages(user: User | None) -> bool:
+    """The township pages are for the office, leaders, surveyors and unit heads; not other staff."""
+    return user is not None and bool(user.roles & {"tenant_admin", "leader", "surveyor", "unit_head"})
+
+
+# ----------------------------------------------------------------------------------- indicator tree
+
+def may_edit_tree(user: User | None) -> bool:
+    return is_office(user)
+
+
+def may_view_tree(user: User | None) -> bool:
+    return reads_everything(user) or (user is not None and "unit_head" in user.roles)
+
+
+# ----------------------------------------------------------------------------------- points
+
+def may_enter_points(user: User | None) -> bool:
+    """Points are entered from collected data, and verified at year end, by the office alone."""
+    return is_office(user)
+
+
+def may_view_points(user: User | None, unit_id: int) -> bool:
+    return reads_everything(user) or heads_unit(user, unit_id)
+
+
+# ----------------------------------------------------------------------------------- survey
+
+def may_manage_survey(user: User | None) -> bool:
+    """Questions, quotas and links: the office."""
+    return is_office(user)
+
+
+def may_enter_interviews(user: User | None) -> bool:
+    """Household and telephone interviews: surveyors, and the office."""
+    return is_surveyor(user) or is_office(user)
+
+
+def may_view_survey_progress(user: User | None) -> bool:
+    """Counts per unit and category (no answers, no scores)."""
+    return is_surveyor(user) or reads_everything(user)
+
+
+def may_delete_interview(user: User | None, entered_by: str | None, actor_name: str) -> bool:
+    """A surveyor withdraws their own interview while the survey is open; the office any interview."""
+    return is_office(user) or (is_surveyor(user) and entered_by is not None and entered_by == actor_name)
+
+
+# ----------------------------------------------------------------------------------- inspections & reports
+
+def may_record_findings(user: User | None) -> bool:
+    """Inspection findings and information reports are recorded by the office."""
+    return is_office(user)
+
+
+def may_view_unit_records(user: User | None, unit_id: int) -> bool:
+    return reads_everything(user) or heads_unit(user, unit_id)
+
+
+# ----------------------------------------------------------------------------------- results
+
+def may_view_rankings(user: User | None, cycle_state: str) -> bool:
+    """Rankings, reward and accountability lists, progress and summaries: the office and leaders
+    once computed; unit heads once the cycle is published (the bulletin circulated to the units)."""
+    if reads_everything(user):
+        return True
+    return user is not None and "unit_head" in user.roles and cycle_state in PUBLISHED

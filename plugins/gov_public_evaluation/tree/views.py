@@ -1,0 +1,12 @@
+"""(scaffold, replaced by the feature's pages)"""
+from flask import Blueprint
+
+bp = Blueprint("township_tree", __name__, url_prefix="/t/<tenant>/township")
+
+
+def cycle_links(cycle, user):
+    return []
+
+
+def menu_items(tenant, user):
+    return []
