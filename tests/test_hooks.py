@@ -330,7 +330,8 @@ def test_jixiao_event_results_changed_after_an_appeal_changed_published_results(
         after.decide(appeals[0], cycle, "corrected", None, "更正评分", "user:manager", [])
         # 15 + 100 × 0.15 + 80 × 0.20 + 80 × 0.25 + 80 × 0.25: the results as changed, inside the transaction
         assert watcher.changed == [("xiaoshou", cycle.id, "published", "86.00")]
-        assert watcher.computing == [("review", None), ("published", first.id)]
+        # before the move to review (its check scores the inputs), the compute, and the re-scoring
+        assert watcher.computing == [("open", None), ("review", None), ("published", first.id)]
         db_session.rollback()
     app.extensions["jixiao.engine"].dispose()
 

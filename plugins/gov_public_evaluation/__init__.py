@@ -122,6 +122,7 @@ class GovPublicEvaluationSettings(SchemeSettings):
                                                         "face accountability unless rewarded (default 3).")
 
 
+from plugins.gov_public_evaluation.labels import LABELS  # noqa: E402
 from plugins.gov_public_evaluation.scoring import build_case, compute  # noqa: E402 - needs the settings above
 
 
@@ -148,6 +149,7 @@ SCHEME = Scheme(
     subject_kinds=("unit",),
     unit_kinds=("village", "department"),
     settings_model=GovPublicEvaluationSettings,
+    labels=LABELS,
     build_case=build_case,
     compute=compute,
 )

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from core.cycles import service as cycles
 from core.db import db_session
 from core.models import Cycle, CycleSubject
-from core.scoring.numbers import display, exact
+from core.scoring.numbers import exact, text
 
 SCHEME_ID = "gov-public-evaluation"
 DERIVED_KEYS = ("indicators", "survey", "inspection", "info_reports")
@@ -48,9 +48,8 @@ def is_annual(period: str) -> bool:
 
 
 def number_text(value: Any) -> str:
-    """An exact number as written in inputs: 3, 4.5."""
-    value = Fraction(value)
-    return str(value.numerator) if value.denominator == 1 else str(display(value))
+    """An exact number as written in inputs: 3, 4.5 (the records hold terminating decimals)."""
+    return text(Fraction(value), max_places=16)
 
 
 # ----------------------------------------------------------------------------- the records

@@ -73,6 +73,11 @@ def may_view_points(user: User | None, unit_id: int) -> bool:
     return reads_everything(user) or heads_unit(user, unit_id)
 
 
+def may_open_points(user: User | None) -> bool:
+    """A cycle's points overview: the office and leaders (every unit), unit heads (their own units' rows)."""
+    return reads_everything(user) or bool(readable_units(user))
+
+
 # ----------------------------------------------------------------------------------- survey
 
 def may_manage_survey(user: User | None) -> bool:
@@ -95,6 +100,32 @@ def may_delete_interview(user: User | None, entered_by: str | None, actor_name: 
     return is_office(user) or (is_surveyor(user) and entered_by is not None and entered_by == actor_name)
 
 
+def may_list_interviews(user: User | None) -> bool:
+    """The interviews list: whoever enters interviews (a surveyor sees their own, the office all)."""
+    return may_enter_interviews(user)
+
+
+def sees_all_interviews(user: User | None) -> bool:
+    """The office lists every surveyor's interviews; a surveyor only the ones they entered."""
+    return is_office(user)
+
+
+def may_view_answer_distribution(user: User | None) -> bool:
+    """How each unit was answered (satisfied, basically satisfied, ...): the office and leaders;
+    surveyors see counts of responses only."""
+    return reads_everything(user)
+
+
+def has_interviews_menu(user: User | None) -> bool:
+    """The "Interviews" menu entry: surveyors (the office reaches the survey from the cycle's page)."""
+    return is_surveyor(user)
+
+
+def may_open_survey_index(user: User | None) -> bool:
+    """The list of the cycles whose survey is under way (where the menu entry leads)."""
+    return may_enter_interviews(user) or may_view_survey_progress(user) or may_manage_survey(user)
+
+
 # ----------------------------------------------------------------------------------- inspections & reports
 
 def may_record_findings(user: User | None) -> bool:
@@ -106,6 +137,12 @@ def may_view_unit_records(user: User | None, unit_id: int) -> bool:
     return reads_everything(user) or heads_unit(user, unit_id)
 
 
+def may_list_unit_records(user: User | None) -> bool:
+    """The inspection and information-report pages: the office and leaders (every unit), unit heads
+    (their own units' rows only, see :func:`readable_units`). Surveyors and other staff: no."""
+    return reads_everything(user) or (user is not None and "unit_head" in user.roles)
+
+
 # ----------------------------------------------------------------------------------- results
 
 def may_view_rankings(user: User | None, cycle_state: str) -> bool:
@@ -114,3 +151,41 @@ def may_view_rankings(user: User | None, cycle_state: str) -> bool:
     if reads_everything(user):
         return True
     return user is not None and "unit_head" in user.roles and cycle_state in PUBLISHED
+
+
+def may_open_results(user: User | None) -> bool:
+    """The results pages without one cycle (progress of a year, the half-year and annual bulletins):
+    whoever may view the rankings of some cycle (a published one at least). Each page then shows
+    only the cycles :func:`may_view_rankings` allows."""
+    return may_view_rankings(user, "published")
+
+
+def highlighted_units(user: User | None) -> set[int]:
+    """The units shown highlighted in rankings: the ones a unit head answers for (none for others)."""
+    if user is None or "unit_head" not in user.roles:
+        return set()
+    return set(headed_units(user))
+
+
+def result_page(user: User | None, cycle_state: str, unit_id: int | None) -> str | None:
+    """Which of the core's pages explains a unit's result to this user, down to its inputs:
+    ``"cycle"`` (the cycle's result page, for those who follow cycles: the office and leaders),
+    ``"own"`` (the result page of :func:`core.policy.can_see_result`: a unit head's own units once
+    published), or None (no link: the user may not open that result)."""
+    from core.policy import can, can_see_result
+
+    if user is None:
+        return None
+    if can(user, "cycles.view"):
+        return "cycle"
+    if can_see_result(user, cycle_state, None, unit_id):
+        return "own"
+    return None
+
+
+# ----------------------------------------------------------------------------------- links
+
+def may_issue_links(user: User | None) -> bool:
+    """Anonymous one-time links (their batches, the printable sheets of QR codes): the office, who
+    runs the survey. Nobody else sees a token: holding one is the right to answer once."""
+    return may_manage_survey(user)

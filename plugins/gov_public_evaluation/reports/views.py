@@ -1,14 +1,240 @@
-"""(scaffold, replaced by the feature's pages)"""
-from flask import Blueprint
+"""The information-report pages (信息报送): the year's overview per unit (items per quarter and in
+the year, the minimum for the unit's kind, the shortfall and its deduction), the year's items,
+recording and deleting an item, and importing a spreadsheet of items.
 
-from plugins.gov_public_evaluation.reports import models  # noqa: F401 (the tables register)
+The office (效能办) records; leaders read every unit's, unit heads their own units'. Every page
+answers htmx requests with the block its target names (``#results``, ``#report-form``,
+``#delete``); a plain POST redirects after success. Who may do what is decided in
+plugins/gov_public_evaluation/policy.py; the rules live in :mod:`plugins.gov_public_evaluation.reports.service`.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from core.cycles.service import CycleError
+from core.db import db_session
+from core.i18n import current_locale
+from core.models import OrgUnit
+from core.policy import permission_required, tenant_user
+from core.scoring.numbers import exact_sum
+from core.slots import MenuItem
+from core.web import actor_name, paginate, redirect_after, render_page
+from plugins.gov_public_evaluation.inspections import service as units_service
+from plugins.gov_public_evaluation.policy import (may_list_unit_records, may_record_findings, may_view_unit_records,
+                                                  readable_units)
+from plugins.gov_public_evaluation.reports import models, service  # noqa: F401 (models: the tables register)
+from plugins.gov_public_evaluation.reports.models import InfoReport
+from plugins.gov_public_evaluation.reports.service import ImportRefused, ReportError
+from plugins.gov_public_evaluation.web import account, actor, allowed, cycle_state_name, require_scheme
 
 bp = Blueprint("township_reports", __name__, url_prefix="/t/<tenant>/township")
 
-
-def cycle_links(cycle, user):
-    return []
+R = InfoReport
 
 
-def menu_items(tenant, user):
-    return []
+def _context(**extra) -> dict:
+    """What every page's template uses."""
+    return dict(unit_label=units_service.unit_label, kind_label=units_service.kind_label, actor_name=actor_name,
+                cycle_state_name=cycle_state_name, cycle_names=units_service.cycle_names,
+                number_text=service.deduction_text, **extra)
+
+
+def _load(report_id: int) -> InfoReport:
+    """An item of the current tenant whose unit's records the user reads: 404 otherwise (another
+    tenant's too), 403 when it exists but is not the user's to see."""
+    require_scheme()
+    report = db_session.get(InfoReport, report_id)
+    if report is None:
+        abort(404)
+    allowed(may_view_unit_records(account(), report.unit_id))
+    return report
+
+
+# ----------------------------------------------------------------------------------- the year
+
+@bp.get("/reports")
+@permission_required("tenant.home")
+def index():
+    """The year's information reports (``?year=``, default this year): per unit the items per quarter
+    (the quarterly supervision, 季度督查, with who is behind the pace this year) and in the year, the
+    minimum for its kind, the shortfall and the deduction it makes in the annual cycle; below, the
+    year's items filtered by unit and quarter, paginated."""
+    require_scheme()
+    user = account()
+    allowed(may_list_unit_records(user))
+    year = units_service.valid_year(request.args.get("year")) or units_service.today().year
+    quarter = units_service.valid_quarter(request.args.get("quarter"))
+    unit_id = units_service.as_id(request.args.get("unit_id"))
+    scope = readable_units(user)
+
+    cycles = service.annual_cycles(year)
+    rules = service.rules_of(year, cycles)
+    rows = service.overview(year, rules, scope)
+    first, following = units_service.quarter_bounds(year, quarter)
+    statement = select(R).where(R.day >= first, R.day < following)
+    if scope is not None:
+        statement = statement.where(R.unit_id.in_(sorted(scope)))
+    if unit_id is not None:
+        statement = statement.where(R.unit_id == unit_id)
+    page = paginate(statement.order_by(R.day.desc(), R.id.desc()))
+    units = {r.unit.id: r.unit for r in rows}
+    units.update(units_service.units_by_id(r.unit_id for r in page.items if r.unit_id not in units))
+    final = service.final_cycles(cycles)
+    may_record = may_record_findings(user)
+    low, high = service.year_range()
+    return render_page("gov_public_evaluation/reports/index.html", **_context(
+        year=year, quarter=quarter, unit_id=unit_id, rows=rows, rules=rules, page=page, units=units,
+        choices=[r.unit for r in rows], years=list(range(max(high, year), min(low, year) - 1, -1)), cycles=cycles,
+        elapsed=service.elapsed_quarters(year), final_message=service.final_message(year, final) if final else None,
+        totals={"reported": sum(r.reported for r in rows), "shortfall": sum(r.shortfall for r in rows),
+                "deduction": exact_sum([r.deduction for r in rows]),
+                "quarters": {q: sum(r.quarters.get(q, 0) for r in rows) for q in range(1, 5)}},
+        behind=sum(1 for r in rows if r.behind), may_record=may_record, may_delete=may_record and not final,
+        filtered=bool(quarter or unit_id)))
+
+
+# ----------------------------------------------------------------------------------- recording
+
+def _form_context(values: dict, errors: dict, message: str | None = None) -> dict:
+    return _context(values=values, errors=errors, message=message, choices=units_service.unit_choices(),
+                    today=units_service.today().isoformat())
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+@permission_required("tenant.home")
+def new():
+    """The office records an item a unit reported: date (today or earlier), unit, title and where it
+    was taken up (optional). The same unit, date and title is refused (409, the item named).
+    "Save and record another" comes back to the form with the same date and unit."""
+    require_scheme()
+    allowed(may_record_findings(account()))
+    template = "gov_public_evaluation/reports/new.html"
+    if request.method == "GET":
+        values = {"day": units_service.today().isoformat()}
+        unit_id = units_service.as_id(request.args.get("unit_id"))
+        if unit_id is not None:
+            values["unit_id"] = str(unit_id)
+        try:
+            if request.args.get("day"):
+                values["day"] = units_service.parse_day(request.args["day"]).isoformat()
+        except ValueError:
+            pass  # a bad date in the link: the default stays
+        return render_page(template, **_form_context(values, {}))
+    values = request.form.to_dict()
+    try:
+        checked = service.check_form(values)
+        report = service.add_report(checked, actor())
+        described, day, unit_id = service.describe(report, checked.unit), report.day, report.unit_id
+        db_session.commit()
+    except ReportError as exc:
+        db_session.rollback()
+        return render_page(template, **_form_context(values, exc.errors, str(exc))), exc.status
+    except CycleError as exc:
+        db_session.rollback()
+        return render_page(template, **_form_context(values, {}, str(exc))), 409
+    flash(_("Item recorded: %(item)s.", item=described), "success")
+    if values.get("another"):
+        return redirect_after(url_for(".new", day=day.isoformat(), unit_id=unit_id))
+    return redirect_after(url_for(".index", year=day.year))
+
+
+# ----------------------------------------------------------------------------------- deleting
+
+@bp.route("/reports/<int:report_id>/delete", methods=["GET", "POST"])
+@permission_required("tenant.home")
+def delete(report_id: int):
+    """Delete an item after a confirmation step showing it, while the year's annual cycle is not yet
+    published (409 otherwise, the cycle named)."""
+    report = _load(report_id)
+    allowed(may_record_findings(account()))
+    final = service.final_cycles(service.annual_cycles(report.day.year))
+    back = url_for(".index", year=report.day.year)
+    context = _context(report=report, unit=db_session.get(OrgUnit, report.unit_id), back=back,
+                       message=service.final_message(report.day.year, final) if final else None)
+    if request.method == "GET":
+        return render_page("gov_public_evaluation/reports/delete.html", **context), (409 if final else 200)
+    described = service.describe(report)
+    try:
+        service.delete_report(report, actor())
+        db_session.commit()
+    except (ReportError, CycleError) as exc:
+        db_session.rollback()
+        report = db_session.get(InfoReport, report_id)
+        if report is None:
+            abort(404)
+        context.update(report=report, message=str(exc))
+        return render_page("gov_public_evaluation/reports/delete.html", **context), 409
+    flash(_("Item deleted: %(item)s.", item=described), "success")
+    return redirect_after(back)
+
+
+# ----------------------------------------------------------------------------------- import
+
+@bp.get("/reports/template.<fmt>")
+@permission_required("tenant.home")
+def template(fmt: str):
+    """The import template (.xlsx or .csv): the header row 日期/date, 单位代码/unit, 标题/title, 采用情况/adopted_by."""
+    require_scheme()
+    allowed(may_record_findings(account()))
+    locale = current_locale()
+    if fmt == "xlsx":
+        body = service.template_xlsx(locale)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        body, mimetype = "\ufeff" + service.template_csv(locale), "text/csv; charset=utf-8"
+    else:
+        abort(404)
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=info-reports.{fmt}", "Cache-Control": "no-store"})
+
+
+@bp.route("/reports/import", methods=["GET", "POST"])
+@permission_required("tenant.home")
+def import_file():
+    """The office imports a spreadsheet of items (.xlsx or .csv: date, unit code, title, adopted_by),
+    all or nothing: every bad row and column is named; items already recorded are skipped and named."""
+    require_scheme()
+    allowed(may_record_findings(account()))
+    problems: list[str] = []
+    report = None
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            problems, status = [_("Choose a file to upload (.xlsx or .csv).")], 422
+        else:
+            try:
+                data = upload.read(service.MAX_BYTES + 1)
+                report = service.import_rows(upload.filename, service.read_rows(upload.filename, data), actor())
+                db_session.commit()
+            except ImportRefused as exc:
+                db_session.rollback()
+                problems, status = exc.problems, 422
+            except CycleError as exc:
+                db_session.rollback()
+                problems, status = [str(exc)], 409
+    return render_page("gov_public_evaluation/reports/import.html", **_context(
+        problems=problems, report=report, max_rows=f"{service.MAX_ROWS:,}")), status
+
+
+# ----------------------------------------------------------------------------------- slots
+
+def cycle_links(cycle, user) -> list:
+    """A township cycle links to its year's information reports (a quarter cycle: its quarter's
+    items, for the quarterly supervision; the reports count in annual cycles only)."""
+    if not may_list_unit_records(tenant_user(user)):
+        return []
+    year, quarter = int(cycle.period[:4]), (int(cycle.period[-1]) if "-Q" in cycle.period else None)
+    return [MenuItem(_("Information reports of this period"),
+                     url_for("township_reports.index", year=year, quarter=quarter),
+                     "township_reports.index", order=75)]
+
+
+def menu_items(tenant, user) -> list:
+    """"Information reports" (order 75) for the office, leaders and unit heads."""
+    if not may_list_unit_records(tenant_user(user)):
+        return []
+    return [MenuItem(_("Information reports"), url_for("township_reports.index", tenant=tenant.slug),
+                     "township_reports.index", order=75)]
