@@ -50,6 +50,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PAGE_SIZE": int(env.get("JIXIAO_PAGE_SIZE", "25")),
+        # A worker keeps each tenant's row this long (another worker's change to a tenant — renamed,
+        # deactivated — reaches it within this time; its own at once). 0: read it on every request.
+        "TENANT_CACHE_SECONDS": float(env.get("JIXIAO_TENANT_CACHE_SECONDS", "5")),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "core" / "translations"),
         "WTF_CSRF_TIME_LIMIT": None,

@@ -130,3 +130,37 @@ def test_postgresql_row_level_security_backstop(db, backend):
     conn.execute(text("SELECT set_config('jixiao.tenant_id', :v, true)"), {"v": str(jituan)})
     assert conn.execute(text("UPDATE person SET position = 'x' WHERE tenant_id <> :t"), {"t": jituan}).rowcount == 0
     db.rollback()
+
+
+def test_a_worker_keeps_a_tenant_for_a_few_seconds_and_forgets_it_when_it_changes(database_url):
+    """``/t/<slug>`` does not start with a query for the tenant while the worker has it (the survey
+    intake); a change made through the ORM in this worker is seen at once, one made elsewhere (another
+    worker, plain SQL) once ``TENANT_CACHE_SECONDS`` have passed or the cache is dropped."""
+    from core.db import db_session
+    from core.tenants import forget_tenants
+    from tests.conftest import make_test_app
+
+    forget_tenants()
+    app = make_test_app(database_url, TENANT_CACHE_SECONDS=60)
+    client = app.test_client()
+    try:
+        assert client.get("/t/zhen/login").status_code == 200
+        with app.app_context():  # elsewhere: plain SQL, no ORM event
+            db_session.execute(update(Tenant).where(Tenant.slug == "zhen").values(active=False)
+                               .execution_options(synchronize_session=False))
+            db_session.commit()
+        assert client.get("/t/zhen/login").status_code == 200  # still kept
+        forget_tenants()
+        assert client.get("/t/zhen/login").status_code == 404
+        with app.app_context():  # through the ORM in this worker: forgotten at once
+            tenant = db_session.scalar(select(Tenant).where(Tenant.slug == "zhen"))
+            tenant.active = True
+            db_session.commit()
+        assert client.get("/t/zhen/login").status_code == 200
+        with app.app_context():
+            db_session.scalar(select(Tenant).where(Tenant.slug == "zhen")).name = "青山镇"
+            db_session.commit()
+        assert "青山镇" in client.get("/t/zhen/login").get_data(as_text=True)
+    finally:
+        forget_tenants()
+        app.extensions["jixiao.engine"].dispose()
