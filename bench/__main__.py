@@ -8,7 +8,9 @@
 - a 10,000-person cycle computed from the database end to end, and the autosave request's p95
   at that size, on SQLite and PostgreSQL (bench/cycle.py);
 - the annual cycle of those 10,000 people created with their twelve monthly scores collected from
-  the year's published months (the corporate plugin's annual collection).
+  the year's published months (the corporate plugin's annual collection);
+- the township survey's intake through gunicorn on PostgreSQL: anonymous link answers per second,
+  their latency, and the database checked against what was acknowledged (bench/survey_load.py).
 
 Each figure is the best of several runs (the least disturbed by other work on the machine).
 """
@@ -99,10 +101,11 @@ def main() -> None:
         "corporate_100k_s": round(t_large, 4), "corporate_100k_over_10k": round(t_large / t_small, 2),
         "township_200_units_s": round(t_town, 4), "township_baseline_s": round(t_town_base, 4),
     })
-    from bench import cycle, sales
+    from bench import cycle, sales, survey_load
 
     figures.update(cycle.main())
     figures.update(sales.main())
+    figures.update(survey_load.main())
     OUT.mkdir(exist_ok=True)
     (OUT / "figures.json").write_text(json.dumps(figures, indent=2))
     print(f"figures written to {OUT / 'figures.json'}")

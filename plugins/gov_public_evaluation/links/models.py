@@ -29,7 +29,7 @@ class TokenBatch(TenantScoped, Base):
 
 class SurveyToken(TenantScoped, Base):
     """One anonymous link: answers once (the response's ``submission_key`` is ``link:<token>``).
-    The token is random (128 bits) and carries nothing about the respondent."""
+    The token is random (100 bits, typable Crockford base32) and carries nothing about the respondent."""
 
     __tablename__ = "gov_survey_token"
     __table_args__ = (

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKeyConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, TenantScoped, utcnow
+from core.models.base import Base, TenantScoped, Versioned, utcnow
 
 
-class InfoReport(TenantScoped, Base):
+class InfoReport(TenantScoped, Versioned, Base):
     """One item a unit reported on ``day`` (its title, and where it was taken up, if anywhere).
-    The same unit, day and title is the same item (a double entry is refused)."""
+    The same unit, day and title is the same item (a double entry is refused). Corrections use
+    optimistic locking (``version``, as :class:`InspectionFinding`)."""
 
     __tablename__ = "gov_info_report"
     __table_args__ = (
