@@ -47,6 +47,7 @@ demo: setup
 	$(BIN)/jixiao tenant load --demo $(DEMO_TENANTS)
 	$(BIN)/jixiao corporate demo-year jituan
 	$(BIN)/jixiao sales demo-year xiaoshou
+	$(BIN)/jixiao township demo-year zhen
 	$(BIN)/jixiao platform create-admin platform --demo
 
 # PostgreSQL figures use the local server unless JIXIAO_BENCH_DATABASE_URL names another.

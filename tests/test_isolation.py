@@ -16,17 +16,25 @@ from core.tenancy import set_tenant
 from plugins.corporate_grading.letters.models import LetterGoal, ResponsibilityLetter
 from plugins.corporate_grading.plans.models import PlanItem, PlanSheet
 from plugins.sales_attitude.competence.models import ImprovementPlan
+from plugins.gov_public_evaluation.inspections.models import InspectionFinding
+from plugins.gov_public_evaluation.links.models import SurveyToken, TokenBatch
+from plugins.gov_public_evaluation.reports.models import InfoReport
+from plugins.gov_public_evaluation.survey.models import SurveyQuestion, SurveyResponse
 from plugins.sales_attitude.events.models import EventImport, SalesEvent
 
 # URL argument name -> model whose id fills it
 OTHER_TENANT_OBJECTS = {"unit_id": OrgUnit, "person_id": Person, "cycle_id": Cycle, "subject_id": CycleSubject,
                         "result_id": CycleResult, "appeal_id": Appeal, "letter_id": ResponsibilityLetter,
                         "goal_id": LetterGoal, "plan_item_id": PlanItem, "event_id": SalesEvent,
-                        "plan_id": ImprovementPlan, "import_id": EventImport}
+                        "plan_id": ImprovementPlan, "import_id": EventImport, "finding_id": InspectionFinding,
+                        "report_id": InfoReport, "question_id": SurveyQuestion, "response_id": SurveyResponse,
+                        "batch_id": TokenBatch}
+# URL argument name -> (model, column) whose value fills it (not an id, yet another tenant's object)
+OTHER_TENANT_KEYS = {"token": (SurveyToken, "token")}
 # URL arguments that are not object ids -> a value that fills them
-PLAIN_ARGS = {"fmt": "xlsx"}
+PLAIN_ARGS = {"fmt": "xlsx", "year": 2026, "code": "S1"}
 # Routes under /t/<tenant> that may be used without logging in.
-PUBLIC_TENANT_ENDPOINTS = {"auth.login", "auth.logout"}
+PUBLIC_TENANT_ENDPOINTS = {"auth.login", "auth.logout", "township_links.answer"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -111,6 +119,33 @@ def sales_records() -> None:
     db_session.flush()
 
 
+def township_records() -> None:
+    """A finding, a report, a survey question and response, and a link batch with its token,
+    written directly, so that every tenant's ids are tried on the township routes."""
+    from datetime import date
+
+    from core.db import db_session
+
+    cycle_id = db_session.scalar(select(Cycle.id).order_by(Cycle.id).limit(1))
+    unit_id = db_session.scalar(select(OrgUnit.id).order_by(OrgUnit.id).limit(1))
+    batch = TokenBatch(cycle_id=cycle_id, category="rural", size=1, created_by="test")
+    question = (db_session.scalar(select(SurveyQuestion).where(SurveyQuestion.cycle_id == cycle_id).limit(1))
+                or SurveyQuestion(cycle_id=cycle_id, position=1, topic="经济发展", text_zh="您是否满意?"))
+    db_session.add_all([batch, question,
+                        InspectionFinding(day=date(2026, 4, 2), unit_id=unit_id, item="工作作风", points="1",
+                                          evidence="暗访记录", recorded_by="test"),
+                        InfoReport(day=date(2026, 4, 2), unit_id=unit_id, title="春耕生产", recorded_by="test")])
+    db_session.flush()
+    token = SurveyToken(token="isolation-token-0001", cycle_id=cycle_id, batch_id=batch.id, unit_id=unit_id,
+                        category="rural")
+    db_session.add(token)
+    db_session.flush()
+    db_session.add(SurveyResponse(cycle_id=cycle_id, unit_id=unit_id, category="rural", channel="household",
+                                  submission_key="interview:isolation", answers={str(question.id): "satisfied"},
+                                  satisfied=1, entered_by="test"))
+    db_session.flush()
+
+
 def other_tenant_ids(app, slug="xiaoshou") -> dict[str, int]:
     """The first id of each kind of object of tenant ``slug``. When the tenant has no results yet, a
     published cycle with an appeal is made first, so that cycle, subject, result and appeal routes
@@ -129,8 +164,13 @@ def other_tenant_ids(app, slug="xiaoshou") -> dict[str, int]:
         if db_session.scalar(select(SalesEvent.id).limit(1)) is None:
             sales_records()
             db_session.commit()
+        if db_session.scalar(select(InspectionFinding.id).limit(1)) is None:
+            township_records()
+            db_session.commit()
         ids = {arg: db_session.scalars(select(model.id).order_by(model.id)).first()
                for arg, model in OTHER_TENANT_OBJECTS.items()}
+        ids.update({arg: db_session.scalars(select(getattr(model, column)).order_by(model.id)).first()
+                    for arg, (model, column) in OTHER_TENANT_KEYS.items()})
         return {**ids, **PLAIN_ARGS}
 
 
@@ -154,7 +194,7 @@ def test_every_object_route_hides_other_tenants_objects(app, client, auth, viewe
         object_args = rule.arguments - {"tenant"}
         if not object_args - set(PLAIN_ARGS):
             continue  # no object of anyone's in the URL (a template download)
-        unknown = object_args - set(OTHER_TENANT_OBJECTS) - set(PLAIN_ARGS)
+        unknown = object_args - set(OTHER_TENANT_OBJECTS) - set(OTHER_TENANT_KEYS) - set(PLAIN_ARGS)
         assert not unknown, f"{rule.rule}: add {sorted(unknown)} to OTHER_TENANT_OBJECTS"
         url = build(app, rule, {"tenant": viewer, **{a: ids[a] for a in object_args}})
         for method in sorted(set(METHODS) & rule.methods):
