@@ -165,9 +165,10 @@ def is_own_result(user: Any, person_id: int | None) -> bool:
 
 
 def may_interview(user: Any, unit_id: int | None, person_id: int | None = None) -> bool:
-    """The assessor who holds the interview: the person's unit head, or HR — never the person."""
+    """The assessor who holds the interview: the person's unit head, or HR — never the person. A
+    unit's result has no interview (nobody to talk it over with and sign)."""
     account = tenant_user(user)
-    if account is None or (person_id is not None and account.person_id == person_id):
+    if account is None or person_id is None or account.person_id == person_id:
         return False
     return "tenant_admin" in account.roles or (unit_id is not None and unit_id in headed_units(account))
 

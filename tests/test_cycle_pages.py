@@ -193,7 +193,7 @@ def test_a_cycle_moves_through_its_states_on_the_page(app, hr):
     refused = move(hr, cycle_id, "review", version_of(app, cycle_id))
     assert refused.status_code == 422
     page = text(refused)
-    assert "The cycle cannot move to review yet." in page
+    assert "The cycle cannot move to in review yet." in page
     problems = re.search(r'<div class="flash error problems" role="alert">(.*?)</div>', page, re.S).group(1)
     assert problems.count("<li>") == 20 and "is required; neither was given" in problems
     assert re.search(r"… and \d+ more\.", problems)

@@ -150,3 +150,22 @@ def test_the_office_reads_the_annual_rankings_the_scoring_made(year_app):
     page = client.get(f"/t/zhen/township/cycles/{annual.id}/rankings")
     assert page.status_code == 200
     assert first in page.get_data(as_text=True)
+
+
+def test_a_unit_head_reads_the_published_unit_result_with_no_interview_and_no_input_form(year_app):
+    """A unit's result has nobody to interview or sign; the township takes nothing on the core input
+    form (its inputs come from its own pages), so that form is not offered and its pages are 404."""
+    client = year_app.test_client()
+    client.post("/lang", data={"locale": "en"})
+    assert AuthActions(client).login("zhen", "qichanglin").status_code == 302
+    with tenant(year_app, "zhen") as db:
+        q1 = db.scalar(select(Cycle).where(Cycle.period == f"{YEAR}-Q1"))
+        result_id = db.scalar(select(CycleResult.id).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+                              .where(CycleResult.cycle_id == q1.id, CycleSubject.code == "V01"))
+    page = client.get(f"/t/zhen/results/{result_id}")
+    assert page.status_code == 200
+    assert f"/t/zhen/results/{result_id}/interview" not in page.get_data(as_text=True)
+    assert client.post(f"/t/zhen/results/{result_id}/interview", data={"record": "x"}).status_code in (403, 404)
+    assert AuthActions(client).login("zhen", "admin").status_code == 302
+    assert client.get(f"/t/zhen/cycles/{q1.id}/inputs/").status_code == 404
+    assert f"/t/zhen/cycles/{q1.id}/inputs/" not in client.get(f"/t/zhen/cycles/{q1.id}").get_data(as_text=True)

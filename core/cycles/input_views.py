@@ -32,6 +32,16 @@ bp = Blueprint("cycle_inputs", __name__, url_prefix="/t/<tenant>/cycles/<int:cyc
 MAX_ID = 2**31 - 1  # the largest id or version a column holds
 
 
+def get_input_cycle(cycle_id: int):
+    """The cycle, or 404 — also when its scheme takes nothing on the input form (the township's
+    inputs come from its own pages: points, the survey, findings, reports)."""
+    cycle = get_cycle(cycle_id)
+    scheme = get_schemes().get(cycle.scheme_id)
+    if scheme is None or scheme.input_fields is None:
+        abort(404)
+    return cycle
+
+
 def whole_number(raw: str | None) -> int | None:
     """A request's whole number written in ASCII digits that a column can hold, else None
     (``str.isdigit`` alone also accepts "²" or "٣", which ``int`` refuses or reads; a longer number
@@ -194,7 +204,7 @@ def save_form(cycle, subject: CycleSubject, fields: list, form: Mapping[str, Any
 @permission_required("results.mine")
 def index(cycle_id: int):
     """The subjects whose inputs this user may enter, with what each still needs."""
-    cycle = get_cycle(cycle_id)
+    cycle = get_input_cycle(cycle_id)
     rows = [s for s in service.subjects(cycle)
             if _as_staff(cycle, s) or _own_with_self_fields(cycle, s)]
     missing: dict[str, int] = {}
@@ -215,7 +225,7 @@ def subject_form(cycle_id: int, subject_id: int):
     the new version, live totals and the checks; a plain post saves and redirects. With
     ``?appeal=<id>`` (HR, from the appeal's page, while it is investigated): the correction of the
     appealed subject's inputs in the published cycle, each save audited as a correction."""
-    cycle = get_cycle(cycle_id)
+    cycle = get_input_cycle(cycle_id)
     subject = get_subject(cycle, subject_id)
     appeal = get_correction(cycle, subject)
     scheme, fields = _context(cycle, subject)
@@ -264,7 +274,7 @@ def subject_form(cycle_id: int, subject_id: int):
 @permission_required("results.mine")
 def item_row(cycle_id: int, subject_id: int):
     """A blank scorecard item row for the editor (htmx)."""
-    cycle = get_cycle(cycle_id)
+    cycle = get_input_cycle(cycle_id)
     get_subject(cycle, subject_id)
     field = request.args.get("field", "")
     index = whole_number(request.args.get("index", "0"))
@@ -280,7 +290,7 @@ def item_row(cycle_id: int, subject_id: int):
 @permission_required("cycles.manage")
 def template(cycle_id: int, fmt: str):
     """The bulk-entry template of one kind of subject (``?kind=unit|person``), filled with what is entered."""
-    cycle = get_cycle(cycle_id)
+    cycle = get_input_cycle(cycle_id)
     kind = request.args.get("kind", "person")
     if kind not in bulk.kinds(cycle) or fmt not in ("xlsx", "csv"):
         abort(404)
@@ -298,7 +308,7 @@ def template(cycle_id: int, fmt: str):
 @permission_required("cycles.manage")
 def import_file(cycle_id: int):
     """Upload a filled template: every row is checked first; any problem and nothing is written."""
-    cycle = get_cycle(cycle_id)
+    cycle = get_input_cycle(cycle_id)
     problems: list[str] = []
     status = 200
     kind = request.values.get("kind", "person")

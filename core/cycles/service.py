@@ -51,6 +51,13 @@ def _hook():
     return current_app.extensions["jixiao.plugins"].hook
 
 
+def _state(state: str) -> str:
+    """A state as users read it inside a sentence (审核中; in review)."""
+    from core.cycles.views import state_label  # late: the service stays free of the web layer at import
+
+    return state_label(state).lower()
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -200,7 +207,7 @@ def compute(cycle: Cycle, actor: str) -> int:
     A few queries whatever the size: subjects, one bulk delete, one bulk insert.
     """
     if cycle.state not in ("open", "review"):
-        raise CycleError(_("Results are computed while the cycle is open or in review; it is %(state)s.", state=cycle.state))
+        raise CycleError(_("Results are computed while the cycle is open or in review; it is %(state)s.", state=_state(cycle.state)))
     rows, warnings = scored_rows(cycle)
     stamp = now()
     for row in rows:
@@ -270,7 +277,7 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
     if version is not None and version != cycle.version:
         raise CycleError(_("The cycle was changed by someone else; reload the page."))
     if target not in TRANSITIONS.get(cycle.state, ()):
-        raise CycleError(_("A %(state)s cycle cannot move to %(target)s.", state=cycle.state, target=target))
+        raise CycleError(_("A %(state)s cycle cannot move to %(target)s.", state=_state(cycle.state), target=_state(target)))
     problems: list[str] = []
     if target == "open":
         eligible = db_session.scalar(select(func.count()).select_from(CycleSubject)
@@ -295,7 +302,7 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
         if pending:
             problems.append(_("%(n)s appeal(s) are not decided yet", n=pending))
     if problems:
-        raise CycleError(_("The cycle cannot move to %(target)s yet.", target=target), problems)
+        raise CycleError(_("The cycle cannot move to %(target)s yet.", target=_state(target)), problems)
     before = cycle.state
     cycle.state = target
     setattr(cycle, {"open": "opened_at", "review": "review_at", "published": "published_at",
@@ -309,10 +316,13 @@ def transition(cycle: Cycle, target: str, actor: str, version: int | None = None
 
 
 def _notify_opened(cycle: Cycle) -> None:
-    """Tell those who enter inputs (HR, and the heads of the units in the cycle) that it is open."""
+    """Tell those who enter inputs (HR, and the heads of the units in the cycle) that it is open.
+    Nobody, when the scheme takes nothing on the input form (its inputs come from its own pages)."""
     from core.cycles.after import admins, notify
     from core.models import RoleMembership
 
+    if get_schemes()[cycle.scheme_id].input_fields is None:
+        return
     unit_ids = select(CycleSubject.unit_id).where(CycleSubject.cycle_id == cycle.id, CycleSubject.eligible.is_(True))
     heads = db_session.scalars(select(RoleMembership.user_id).where(RoleMembership.role == "unit_head",
                                                                      RoleMembership.unit_id.in_(unit_ids)))
@@ -339,7 +349,7 @@ def set_inputs(subject: CycleSubject, cycle: Cycle, inputs: dict[str, Any], vers
     :return: the new version. :raises CycleError: when the cycle is not editable or the version is stale.
     """
     if cycle.state not in EDITABLE_STATES:
-        raise CycleError(_("Inputs can be changed while the cycle is a draft or open; it is %(state)s.", state=cycle.state))
+        raise CycleError(_("Inputs can be changed while the cycle is a draft or open; it is %(state)s.", state=_state(cycle.state)))
     return write_inputs(subject, inputs, version, actor)
 
 
@@ -382,7 +392,7 @@ def set_many_inputs(cycle: Cycle, changes: list[tuple[CycleSubject, dict[str, An
         if correcting_id is None:
             if not changes:
                 return 0
-            raise CycleError(_("The inputs of a %(state)s cycle no longer change.", state=cycle.state))
+            raise CycleError(_("The inputs of a %(state)s cycle no longer change.", state=_state(cycle.state)))
         # an appeal's correction re-scores the published cycle: only the appealed subject follows its records
         changes = [(s, inputs) for s, inputs in changes if s.id == correcting_id]
     if not changes:

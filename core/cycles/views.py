@@ -219,8 +219,10 @@ def _subjects_page(cycle: Cycle, filters: dict[str, str]) -> Page:
 
 
 def _inputs_url(cycle: Cycle) -> str | None:
-    """Where this user enters the cycle's inputs, when they may."""
-    if not can(current_user, "inputs.enter"):
+    """Where this user enters the cycle's inputs, when they may (and the scheme takes any on the
+    input form: some take all theirs on their own pages)."""
+    scheme = get_schemes().get(cycle.scheme_id)
+    if not can(current_user, "inputs.enter") or scheme is None or scheme.input_fields is None:
         return None
     try:
         return url_for("cycle_inputs.index", cycle_id=cycle.id)
