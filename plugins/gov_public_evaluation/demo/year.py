@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from core.cycles import service as cycles
 from core.db import db_session
@@ -70,6 +70,9 @@ def build(year: int, today: date, seed: int | None = None) -> Made:
     units = list(db_session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(("village", "department")),
                                                           OrgUnit.active.is_(True)).order_by(OrgUnit.code)))
     standing = {u.id: rng.uniform(0.55, 0.97) for u in units}
+    for unit in units:  # the office that keeps the score is not the one to come first in it
+        if unit.code == "XNB":
+            standing[unit.id] = 0.74
     _record_reports(year, units, standing, rng, made)
     for (month, day), found in ROUNDS:
         _record_findings(date(year, month, day), units, found, made)
@@ -81,6 +84,7 @@ def build(year: int, today: date, seed: int | None = None) -> Made:
         cycle = cycles.create_cycle(SCHEME_ID, period, f"{year}年第{'一二三四'[number - 1]}季度绩效考评", {}, OFFICE)
         cycles.transition(cycle, "open", OFFICE)
         finished = number < 4
+        _set_quotas(cycle, 3)
         _enter_points(cycle, units, standing, rng, made, share=1.0 if finished else 0.4, verify=False)
         _survey(cycle, units, standing, rng, made, per_category=3, share=1.0 if finished else 0.5)
         if finished:
@@ -89,15 +93,22 @@ def build(year: int, today: date, seed: int | None = None) -> Made:
             cycles.transition(cycle, "published", OFFICE)
             if number < 3:
                 cycles.transition(cycle, "closed", OFFICE)
-        _backdate(cycle, first, number)
+        last = date(year + (number == 4), (3 * number) % 12 + 1, 1) - timedelta(days=1)
+        _backdate(cycle, first, min(last, today), number)
         made.cycles.append(period)
     annual = cycles.create_cycle(SCHEME_ID, str(year), f"{year}年度绩效考评", {}, OFFICE)
     cycles.transition(annual, "open", OFFICE)
+    _set_quotas(annual, 8)
     _enter_points(annual, units, standing, rng, made, share=1.0, verify=True)
     _survey(annual, units, standing, rng, made, per_category=8, share=1.0)
     cycles.compute(annual, OFFICE)
     cycles.transition(annual, "review", OFFICE)
+    _stamp_records(annual, date(year, 10, 20), today - timedelta(days=1))
     annual.created_at = annual.opened_at = at(date(year, 10, 20), 9)
+    annual.review_at = annual.computed_at = at(today - timedelta(days=1), 16)
+    db_session.execute(update(CycleResult).where(CycleResult.cycle_id == annual.id)
+                       .values(computed_at=annual.computed_at).execution_options(synchronize_session=False))
+    _stamp_dated_records()
     made.cycles.append(str(year))
     return made
 
@@ -185,12 +196,60 @@ def _record_reports(year: int, units, standing, rng, made: Made) -> None:
 
 # ----------------------------------------------------------------------------------- dates
 
-def _backdate(cycle: Cycle, first: date, number: int) -> None:
-    """A quarter's steps on the days they would have happened: opened on its first day, inputs in by
-    its last, computed and published on the 10th of the following month (the bulletin), closed a
-    month later."""
-    last = (date(first.year + (number == 4), (3 * number) % 12 + 1, 1)) - timedelta(days=1)
+def _set_quotas(cycle: Cycle, per_unit: int) -> None:
+    """The office sets the sample the demo collects (a few respondents a quarter, more for the year)."""
+    from plugins.gov_public_evaluation.survey import service as survey
+
+    rows = survey.quotas(cycle.id)
+    survey.set_quotas(cycle, {code: str(per_unit) for code in rows}, {code: str(q.version) for code, q in rows.items()},
+                      OFFICE)
+
+
+def _stamp_records(cycle: Cycle, first: date, last: date) -> None:
+    """The cycle's points, answers and links made through its period, not at the load's moment:
+    spread evenly from ``first`` to ``last`` (by id, so in the order they were made)."""
+    from plugins.gov_public_evaluation.links.models import TokenBatch
+    from plugins.gov_public_evaluation.points.models import IndicatorEntry
+    from plugins.gov_public_evaluation.survey.models import SurveyResponse
+
+    days = max(0, (last - first).days)
+    for model, column in ((IndicatorEntry, "entered_at"), (SurveyResponse, "created_at"), (TokenBatch, "created_at")):
+        ids = list(db_session.scalars(select(model.id).where(model.cycle_id == cycle.id).order_by(model.id)))
+        if not ids:
+            continue
+        _set_times(model, column, [(i, at(first + timedelta(days=days * n // len(ids)), 10 + n % 8))
+                                   for n, i in enumerate(ids)])
+    verified = set(db_session.scalars(select(IndicatorEntry.id).where(IndicatorEntry.cycle_id == cycle.id,
+                                                                      IndicatorEntry.verified_at.is_not(None))))
+    if verified:  # the year-end check, on the last day
+        _set_times(IndicatorEntry, "verified_at", [(i, at(last, 15)) for i in verified])
+
+
+def _set_times(model, column: str, rows: list) -> None:
+    """One executemany UPDATE of a time column by id (below the ORM: the versioned rows keep their
+    version, a backdated time is not an edit)."""
+    if rows:
+        table = model.__table__
+        db_session.execute(update(table).where(table.c.id == bindparam("row_id")).values({column: bindparam("moment")}),
+                           [{"row_id": i, "moment": moment} for i, moment in rows])
+
+
+def _stamp_dated_records() -> None:
+    """Findings and reports recorded on their own day."""
+    from plugins.gov_public_evaluation.inspections.models import InspectionFinding
+    from plugins.gov_public_evaluation.reports.models import InfoReport
+
+    for model in (InspectionFinding, InfoReport):
+        rows = db_session.execute(select(model.id, model.day)).all()
+        _set_times(model, "recorded_at", [(i, at(day, 17)) for i, day in rows])
+
+
+def _backdate(cycle: Cycle, first: date, last: date, number: int) -> None:
+    """A quarter's steps on the days they would have happened: opened on its first day, its records
+    made through it, computed and published on the 10th of the following month (the bulletin),
+    closed a month later."""
     cycle.created_at = cycle.opened_at = at(first, 9)
+    _stamp_records(cycle, first, last)
     if cycle.state not in ("published", "closed"):
         return
     db_session.execute(update(CycleSubject).where(CycleSubject.cycle_id == cycle.id)
