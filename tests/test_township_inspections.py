@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.cycles import service as cycles
-from core.models import AuditLog, Cycle, CycleSubject, OrgUnit, TenantScheme
+from core.models import AuditLog, Cycle, CycleSubject, OrgUnit, TenantScheme, User
 from plugins.gov_public_evaluation.inspections import service
 from plugins.gov_public_evaluation.inspections.models import InspectionFinding
 from tests.test_cycles import tenant
@@ -25,6 +25,17 @@ TODAY = date(2026, 11, 21)
 
 def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
+
+
+def plain(fragment: str) -> str:
+    """The text of an HTML fragment: tags dropped, spacing tidied."""
+    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split()).replace(" :", ":")
+
+
+def change_log(page: str) -> list[str]:
+    """The change log's rows as text (when, who, what, changes)."""
+    table = re.search(r'<table class="table compact" id="change-log">.*?</table>', page, re.S).group(0)
+    return [plain(row) for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)]
 
 
 @pytest.fixture(autouse=True)
@@ -115,7 +126,18 @@ def test_the_office_records_corrects_and_deletes_a_finding_audited(app, client, 
     assert findings(app)[0][3] == "3"
 
     detail = text_of(client.get(f"{BASE}/{finding_id}"))
-    assert "上班时间玩手机" in detail and "gov_inspection.edit" in detail
+    assert "上班时间玩手机" in detail
+    with tenant(app, SLUG) as db:
+        name = db.scalar(select(User.display_name).where(User.username == "admin"))
+    assert name and name != "admin"
+    changed, recorded = change_log(detail)  # newest first: who by name, what in words, fields by name
+    assert "user:admin" not in detail and "gov_inspection" not in detail and '"unit_id"' not in detail
+    assert f" {name} Record changed " in changed and f" {name} Record added " in recorded
+    for change in ("Date: 2026-05-12 → 2026-06-03", "Unit: 东岭村 (V01) → 西溪村 (V02)", "Item: 窗口服务效率 → 工作作风",
+                   "Points deducted: −2.5 → −3", "Evidence of the finding: 窗口无人值守 15 分钟，照片 05-12-03 → 上班时间玩手机"):
+        assert change in changed
+    for value in ("Date: 2026-05-12", "Unit: 东岭村 (V01)", "Points deducted: −2.5", "Item: 窗口服务效率"):
+        assert value in recorded
     confirm = client.get(f"{BASE}/{finding_id}/delete")
     assert confirm.status_code == 200 and "Delete this finding?" in text_of(confirm)
     assert 'name="version" value="2"' in text_of(confirm)
@@ -143,7 +165,7 @@ def test_the_office_records_corrects_and_deletes_a_finding_audited(app, client, 
     ({"day": "2026-11-22"}, "day", "Date: 2026-11-22 is after today (2026-11-21); a record is dated today or earlier."),
     ({"day": "2026-02-30"}, "day", "Date: “2026-02-30” is not a date; write it as YYYY-MM-DD"),
     ({"unit_id": ""}, "unit_id", "Unit: choose the village or department."),
-    ({"unit_id": "TOWN"}, "unit_id", "Unit: “TOWN” is not an active village or department of this organisation"),
+    ({"unit_id": "TOWN"}, "unit_id", "Unit: “TOWN” is not an active village or department of this township"),
     ({"unit_id": "999999"}, "unit_id", "Unit: “999999” is not an active village or department"),
     ({"item": "  "}, "item", "Item: name what was found lacking"),
     ({"item": "x" * 201}, "item", "Item: 201 characters; at most 200 are allowed."),
@@ -183,8 +205,8 @@ def test_a_finding_is_final_once_every_cycle_covering_its_date_is_published(app,
 
     set_state(app, q1_id, "published")
     page = text_of(client.get(f"{BASE}?year=2026"))
-    assert ("Q1 2026 is published (2026 一季度 (2026-Q1, Published)); its findings still count in "
-            "2026 年度 (2026, Draft)") in page
+    assert ("Q1 2026 is published (2026 一季度 (Q1 2026, Published)); its findings still count in "
+            "2026 年度 (Year 2026, Draft), which is not published yet: they may still be corrected") in page
     edit = client.post(f"{BASE}/{q1_finding}/edit", data={"day": "2026-02-10", "unit_id": str(units["DZB"]),
                                                           "item": "工作作风", "points": "1.5", "evidence": "e",
                                                           "version": "1"})
@@ -198,7 +220,8 @@ def test_a_finding_is_final_once_every_cycle_covering_its_date_is_published(app,
                                                              "item": "工作作风", "points": "9", "evidence": "e",
                                                              "version": "2"})
     assert refused.status_code == 409 and message in text_of(refused)
-    assert "2026 年度 (2026, Published)" in text_of(refused)
+    assert "2026 年度 (Year 2026, Published)" in text_of(refused)
+    assert "a correction goes through an appeal" in text_of(refused)
     confirm = client.get(f"{BASE}/{q1_finding}/delete")
     assert confirm.status_code == 409 and message in text_of(confirm) and "Delete this finding?" not in text_of(confirm)
     assert client.post(f"{BASE}/{q1_finding}/delete", data={"version": "2"}).status_code == 409
@@ -211,6 +234,34 @@ def test_a_finding_is_final_once_every_cycle_covering_its_date_is_published(app,
     listing = text_of(client.get(f"{BASE}?year=2026"))
     assert "Findings dated in Q1 2026 are final" in listing and f"{BASE}/{q1_finding}/edit" not in listing
     assert add(client, units["DZB"], day="2025-12-30").status_code == 302  # another year: no cycle, not final
+
+
+def test_correction_hints_are_for_the_office_only(app, client, auth):
+    units = unit_ids(app)
+    year_id, q1_id = make_cycle(app, "2026", "2026 年度"), make_cycle(app, "2026-Q1", "2026 一季度")
+    login(client, auth)
+    assert add(client, units["DZB"], day="2026-02-10", points="1").status_code == 302
+    finding_id = finding_ids(app)[0]
+    set_state(app, q1_id, "published")
+    hint = "a correction reaches only that cycle"
+    assert hint in text_of(client.get(f"{BASE}/{finding_id}"))
+    assert "they may still be corrected" in text_of(client.get(f"{BASE}?year=2026"))
+    auth.logout(SLUG)
+
+    login(client, auth, "mayor")  # reads everything, corrects nothing: the facts without the hints
+    detail = text_of(client.get(f"{BASE}/{finding_id}"))
+    assert hint not in detail and "corrected" not in detail
+    assert "This finding also counts in 2026 年度 (Year 2026, Draft), which is not published yet." in detail
+    listing = text_of(client.get(f"{BASE}?year=2026"))
+    assert "corrected" not in listing and "its findings also count in 2026 年度 (Year 2026, Draft)" in listing
+    set_state(app, year_id, "published")
+    detail = text_of(client.get(f"{BASE}/{finding_id}"))
+    assert "The findings dated 2026-02-10 are final: every cycle covering that date is published or closed" in detail
+    assert "a correction goes through an appeal" not in detail and "can no longer be" not in detail
+    auth.logout(SLUG)
+
+    login(client, auth)
+    assert "a correction goes through an appeal" in text_of(client.get(f"{BASE}/{finding_id}"))
 
 
 # ----------------------------------------------------------------------------------- derived inputs
@@ -256,15 +307,21 @@ def test_the_year_shows_totals_per_unit_and_the_rounds_notice(app, client, auth)
     assert add(client, units["V05"], day="2026-03-05", points="0.75").status_code == 302
     assert add(client, units["SWB"], day="2026-03-05", points="2").status_code == 302
     page = text_of(client.get(f"{BASE}?year=2026"))
-    assert "Only 1 inspection round(s) in 2026 so far" in page and "a month with at least one finding: 3." in page
+    assert "Only 1 inspection round(s) in 2026 so far" in page and "a month with at least one finding: March." in page
     totals = re.search(r'<table class="table compact" id="unit-totals">.*?</table>', page, re.S).group(0)
-    assert re.findall(r"<strong>(.*?)</strong>", totals) == ["−2", "−2", "−4"]  # 社会事务办 SWB before 柳林村 V05
+    assert re.findall(r"<strong>(.*?)</strong>", totals) == ["−2", "−2", "3", "−4"]  # 社会事务办 SWB before 柳林村 V05
     assert totals.index("SWB") < totals.index("V05")
-    assert "<tfoot><tr><th colspan=\"7\">All units</th><td class=\"number\"><strong>−4</strong></td>" in totals
+    assert plain(totals.split("<tfoot>")[1]) == "All units (2) 3 −4"
+    assert [plain(th) for th in re.findall(r'<th class="number">(.*?)</th>', totals)] == [
+        "Findings", "Q1", "Q2", "Q3", "Q4", "Deduction in the year"]
 
     assert add(client, units["V05"], day="2026-09-15", points="1").status_code == 302
     page = text_of(client.get(f"{BASE}?year=2026"))
     assert "2 inspection rounds in 2026 (at least 2 a year are required)." in page and "Only" not in page
+    assert "a month with at least one finding: March, September." in page
+    client.post("/lang", data={"locale": "zh"})
+    assert "3月、9月" in text_of(client.get(f"{BASE}?year=2026"))  # months as Chinese readers write them
+    client.post("/lang", data={"locale": "en"})
 
     q3 = client.get(f"{BASE}?year=2026&quarter=3", headers={"HX-Request": "true", "HX-Target": "results"})
     assert "<html" not in text_of(q3) and "1–1 of 1" in text_of(q3) and "Findings of Q3 2026" in text_of(q3)
@@ -281,7 +338,32 @@ def test_the_list_is_paginated(app, client, auth):
         assert add(client, units["V06"], day=f"2026-10-{day:02d}", points="1").status_code == 302
     page = text_of(client.get(f"{BASE}?year=2026"))
     assert "1–25 of 27" in page and "−27" in page
-    assert "26–27 of 27" in text_of(client.get(f"{BASE}?year=2026&page=2"))
+    assert "26–27 of 27" in text_of(client.get(f"{BASE}?year=2026&list_page=2"))
+    assert f'href="{BASE}?year=2026&list_page=2"' in page.replace("&amp;", "&")
+
+
+def test_the_units_table_is_paginated_with_totals_over_all_units(app, client, auth):
+    app.config["PAGE_SIZE"] = 10
+    units = unit_ids(app)
+    login(client, auth)
+    codes = [f"V{n:02d}" for n in range(1, 13)]  # 12 units with findings: 10 on the first page, 2 on the second
+    for n, code in enumerate(codes, start=1):
+        assert add(client, units[code], day=f"2026-03-{n:02d}", points=str(n)).status_code == 302
+
+    def table(page):
+        found = re.search(r'<table class="table compact" id="unit-totals">.*?</table>', page, re.S).group(0)
+        return re.findall(r"<code>(\w+)</code>", found), plain(found.split("<tfoot>")[1])
+
+    first = text_of(client.get(f"{BASE}?year=2026"))
+    shown, footer = table(first)
+    assert shown == codes[:10] and footer == "All units (12) 12 −78"  # 1 + 2 + … + 12, over all the units
+    assert "1–10 of 12" in first and "1–10 of 12" in first.split('id="findings"')[1]  # each list its own pages
+    second = text_of(client.get(f"{BASE}?year=2026&page=2", headers={"HX-Request": "true", "HX-Target": "results"}))
+    shown, footer = table(second)
+    assert shown == codes[10:] and footer == "All units (12) 12 −78" and "<html" not in second
+    assert "1–10 of 12" in second.split('id="findings"')[1]  # the findings stay on their first page
+    both = text_of(client.get(f"{BASE}?year=2026&page=2&list_page=2"))
+    assert table(both)[0] == codes[10:] and "11–12 of 12" in both.split('id="findings"')[1]
 
 
 # ----------------------------------------------------------------------------------- who may do what

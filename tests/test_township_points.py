@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 
 from core.cycles import service as cycles
 from core.models import AuditLog, Cycle, CycleSubject, OrgUnit, TenantScheme
+from core.models.base import utcnow
 from plugins.gov_public_evaluation import settings_of
 from plugins.gov_public_evaluation.points.models import IndicatorEntry
 from tests.test_cycles import tenant
@@ -75,14 +76,20 @@ def page_of(client, cycle_id, unit) -> str:
     return text_of(client.get(f"{BASE}/{cycle_id}/points/{unit}"))
 
 
-def row_version(client, cycle_id, unit, code) -> str:
+NONE = {"entry": "", "version": ""}  # a form read when the row had no entry
+
+
+def row_stamp(client, cycle_id, unit, code) -> dict[str, str]:
+    """The entry a row's save form names: its id and its version (both empty: no entry)."""
     page = client.get(f"{BASE}/{cycle_id}/points/{unit}").get_data(as_text=True)
-    return re.search(rf'id="pt-{re.escape(code)}-save".*?name="version" value="(\d*)"', page, re.S).group(1)
+    found = re.search(rf'id="pt-{re.escape(code)}-save".*?name="entry" value="([\d-]*)".*?name="version" value="(\d*)"',
+                      page, re.S)
+    return {"entry": found.group(1), "version": found.group(2)}
 
 
-def save(client, cycle_id, unit, code, points, evidence="统计报表", version=None, **kwargs):
+def save(client, cycle_id, unit, code, points, evidence="统计报表", stamp=None, **kwargs):
     data = {"points": points, "evidence": evidence,
-            "version": version if version is not None else row_version(client, cycle_id, unit, code)}
+            **(stamp if stamp is not None else row_stamp(client, cycle_id, unit, code))}
     data.update(kwargs.pop("extra", {}))
     return client.post(f"{BASE}/{cycle_id}/points/{unit}/indicators/{code}", data=data, **kwargs)
 
@@ -126,11 +133,11 @@ def test_the_office_enters_changes_and_clears_points_and_the_cycle_inputs_follow
 
     # clearing asks first (the entry stays), then removes it: the unit earns 0 on it
     ask = save(client, cycle_id, v01, "H2", "", "", headers=HTMX)
-    assert ask.status_code == 200 and "Remove the 5 points of H2 社会治安综合治理? The unit then earns 0 on it." in text_of(ask)
+    assert ask.status_code == 200 and "Clear the 5 points of H2 社会治安综合治理? The unit then earns 0 on it." in text_of(ask)
     assert 'name="confirm" value="1"' in ask.get_data(as_text=True)
     assert ("V01", "H2") in stored(app, cycle_id)
     ask = save(client, cycle_id, v01, "H2", "5", "x", extra={"clear": "1"}, headers=HTMX)  # the Clear… button
-    assert "Remove the 5 points of H2" in text_of(ask) and ("V01", "H2") in stored(app, cycle_id)
+    assert "Clear the 5 points of H2" in text_of(ask) and ("V01", "H2") in stored(app, cycle_id)
     cleared = save(client, cycle_id, v01, "H2", "", "", extra={"confirm": "1"}, headers=HTMX)
     assert cleared.status_code == 200 and re.search(r'name="points" value=""', row_html(cleared))
     assert 'name="clear"' not in row_html(cleared)  # nothing left to clear
@@ -195,25 +202,75 @@ def test_a_concurrent_edit_is_refused_and_the_stored_value_shown(app, client, au
     cycle_id = make_cycle(app)
     v03 = unit_id(app, "V03")
     login(client, auth)
-    assert save(client, cycle_id, v03, "H1", "4", "安监台账", version="").status_code == 302
-    second = save(client, cycle_id, v03, "H1", "3", "另一份台账", version="", headers=HTMX)  # read before the first save
+    assert save(client, cycle_id, v03, "H1", "4", "安监台账", stamp=NONE).status_code == 302
+    second = save(client, cycle_id, v03, "H1", "3", "另一份台账", stamp=NONE, headers=HTMX)  # read before the first save
     row = row_html(second)
     assert second.status_code == 409
     assert "傅雅琳 entered 4 points on H1 安全生产 meanwhile; nothing was saved." in row
     assert "Stored now: 4 points; evidence: 安监台账" in row and 'value="3"' in row
     assert stored(app, cycle_id)[("V03", "H1")][0] == "4"
 
-    seen = row_version(client, cycle_id, v03, "H1")
-    assert save(client, cycle_id, v03, "H1", "4.5", "安监台账(修订)", version=seen).status_code == 302
-    stale = save(client, cycle_id, v03, "H1", "2", "旧页面", version=seen, headers=HTMX)
+    seen = row_stamp(client, cycle_id, v03, "H1")
+    assert save(client, cycle_id, v03, "H1", "4.5", "安监台账(修订)", stamp=seen).status_code == 302
+    stale = save(client, cycle_id, v03, "H1", "2", "旧页面", stamp=seen, headers=HTMX)
     assert stale.status_code == 409 and "changed H1 安全生产 meanwhile (now 4.5 points)" in text_of(stale)
     assert stored(app, cycle_id)[("V03", "H1")][:2] == ("4.5", "安监台账(修订)")
 
-    newest = row_version(client, cycle_id, v03, "H1")
-    assert save(client, cycle_id, v03, "H1", "", "", version=newest, extra={"confirm": "1"}).status_code == 302
-    gone = save(client, cycle_id, v03, "H1", "1", "旧页面", version=newest, headers=HTMX)
+    newest = row_stamp(client, cycle_id, v03, "H1")
+    assert save(client, cycle_id, v03, "H1", "", "", stamp=newest, extra={"confirm": "1"}).status_code == 302
+    gone = save(client, cycle_id, v03, "H1", "1", "旧页面", stamp=newest, headers=HTMX)
     assert gone.status_code == 409 and "were removed by someone else meanwhile" in text_of(gone)
     assert ("V03", "H1") not in stored(app, cycle_id)
+
+
+def test_a_row_read_before_a_clear_cannot_overwrite_the_entry_entered_after_it(app, client, auth):
+    """A new entry starts again at version 1: the form names the entry by its id too, so a row read
+    before the clear (entry 1, version 1) is refused on the new entry (another id, version 1)."""
+    cycle_id = make_cycle(app)
+    v07 = unit_id(app, "V07")
+    login(client, auth)
+    assert save(client, cycle_id, v07, "S2", "3", "旧报表", stamp=NONE).status_code == 302
+    old = row_stamp(client, cycle_id, v07, "S2")  # another editor's page, read now
+    assert old["entry"] and old["version"] == "1"
+    assert save(client, cycle_id, v07, "S2", "", "", extra={"confirm": "1"}).status_code == 302
+    assert save(client, cycle_id, v07, "S2", "5", "新报表").status_code == 302
+    new = row_stamp(client, cycle_id, v07, "S2")
+    assert new["version"] == "1" and new["entry"] != old["entry"]  # the same version, another entry
+
+    stale = save(client, cycle_id, v07, "S2", "1", "旧页面", stamp=old, headers=HTMX)
+    assert stale.status_code == 409 and "entered 5 points on S2 财政一般预算收入 meanwhile; nothing was saved" \
+        in text_of(stale)
+    assert "Stored now: 5 points; evidence: 新报表" in row_html(stale)
+    assert f'name="entry" value="{new["entry"]}"' in row_html(stale)  # the row now names the new entry
+    clear = save(client, cycle_id, v07, "S2", "", "", stamp=old, extra={"confirm": "1"}, headers=HTMX)
+    assert clear.status_code == 409
+    verify = client.post(f"{BASE}/{cycle_id}/points/{v07}/indicators/S2/verify", data={**old, "note": ""})
+    assert verify.status_code == 409
+    assert stored(app, cycle_id)[("V07", "S2")] == ("5", "新报表", None, "")
+    assert inputs(app, cycle_id, "V07")["indicators"] == {"S2": "5"}
+
+    # the form had an entry and the row is gone: refused, nothing is created
+    assert save(client, cycle_id, v07, "S2", "", "", stamp=new, extra={"confirm": "1"}).status_code == 302
+    gone = save(client, cycle_id, v07, "S2", "2", "旧页面", stamp=new, headers=HTMX)
+    assert gone.status_code == 409 and "were removed by someone else meanwhile" in text_of(gone)
+    # a version without the entry's id names no entry: refused on an entry entered meanwhile
+    assert save(client, cycle_id, v07, "S2", "4", "年报", stamp=NONE).status_code == 302
+    bare = save(client, cycle_id, v07, "S2", "1", "x", stamp={"version": "1"}, headers=HTMX)
+    assert bare.status_code == 409 and stored(app, cycle_id)[("V07", "S2")][0] == "4"
+
+
+def test_verifying_all_is_refused_when_an_entry_was_cleared_and_entered_anew(app, client, auth):
+    cycle_id = make_cycle(app)
+    v08 = unit_id(app, "V08")
+    login(client, auth)
+    assert save(client, cycle_id, v08, "S3", "2", "年报", stamp=NONE).status_code == 302
+    seen = re.search(r'name="seen" value="([^"]*)"', client.get(f"{BASE}/{cycle_id}/points/{v08}")
+                     .get_data(as_text=True)).group(1)
+    assert save(client, cycle_id, v08, "S3", "", "", extra={"confirm": "1"}).status_code == 302
+    assert save(client, cycle_id, v08, "S3", "6", "另一份年报").status_code == 302  # version 1 again
+    refused = client.post(f"{BASE}/{cycle_id}/points/{v08}/verify", data={"seen": seen, "note": ""})
+    assert refused.status_code == 409 and "nothing was marked" in text_of(refused)
+    assert stored(app, cycle_id)[("V08", "S3")][2] is None
 
 
 def test_the_unique_constraint_backs_the_version_check_under_a_race(app, client, auth, monkeypatch):
@@ -222,7 +279,7 @@ def test_the_unique_constraint_backs_the_version_check_under_a_race(app, client,
     cycle_id = make_cycle(app)
     v05 = unit_id(app, "V05")
     login(client, auth)
-    assert save(client, cycle_id, v05, "S4", "2", "招商台账", version="").status_code == 302
+    assert save(client, cycle_id, v05, "S4", "2", "招商台账", stamp=NONE).status_code == 302
     real = service._locked_entry
     calls = []
 
@@ -231,7 +288,7 @@ def test_the_unique_constraint_backs_the_version_check_under_a_race(app, client,
         return None if len(calls) == 1 else real(*args)
 
     monkeypatch.setattr(service, "_locked_entry", racing)
-    response = save(client, cycle_id, v05, "S4", "3", "另一份台账", version="", headers=HTMX)
+    response = save(client, cycle_id, v05, "S4", "3", "另一份台账", stamp=NONE, headers=HTMX)
     assert response.status_code == 409 and "Someone else saved this row at the same moment" in text_of(response)
     assert stored(app, cycle_id)[("V05", "S4")][:2] == ("2", "招商台账")
     assert inputs(app, cycle_id, "V05")["indicators"] == {"S4": "2"}
@@ -245,12 +302,12 @@ def test_a_code_with_a_dot_gets_a_row_id_htmx_can_find(app, client, auth):
     page = page_of(client, cycle_id, v06)
     assert '<tr id="pt-D_2e7_5fa"' in page and 'id="pt-D_2e7_5fa-save"' in page
     response = client.post(f"{BASE}/{cycle_id}/points/{v06}/indicators/D.7_a",
-                           data={"points": "1.5", "evidence": "特色工作台账", "version": ""}, headers=HTMX)
+                           data={"points": "1.5", "evidence": "特色工作台账", **NONE}, headers=HTMX)
     assert response.status_code == 200 and '<tr id="pt-D_2e7_5fa" class="" hx-swap-oob="true">' in text_of(response)
     assert inputs(app, cycle_id, "V06")["indicators"] == {"D.7_a": "1.5"}
     plain = client.post(f"{BASE}/{cycle_id}/points/{v06}/indicators/D.7_a",
                         data={"points": "2", "evidence": "特色工作台账",
-                              "version": row_version(client, cycle_id, v06, "D_2e7_5fa")})
+                              **row_stamp(client, cycle_id, v06, "D_2e7_5fa")})
     assert plain.status_code == 302 and plain.headers["Location"].endswith(f"/points/{v06}#pt-D_2e7_5fa")
 
 
@@ -273,8 +330,8 @@ def test_only_the_indicators_that_apply_to_the_unit_are_offered(app, client, aut
     other = page_of(client, cycle_id, jfb)
     assert 'id="pt-S1"' not in other and 'id="pt-D1"' not in other and "of 21 indicators entered" in other
 
-    assert save(client, cycle_id, dzb, "S1", "3", "报表", version="", headers=HTMX).status_code == 404
-    assert save(client, cycle_id, v01, "NOPE", "1", "x", version="").status_code == 404
+    assert save(client, cycle_id, dzb, "S1", "3", "报表", stamp=NONE, headers=HTMX).status_code == 404
+    assert save(client, cycle_id, v01, "NOPE", "1", "x", stamp=NONE).status_code == 404
     assert stored(app, cycle_id) == {}
 
     # a changed tree does not change the cycle: it keeps the tree it was created with
@@ -300,9 +357,54 @@ def test_an_entry_on_an_indicator_that_does_not_apply_can_only_be_cleared(app, c
     page = page_of(client, cycle_id, jfb)
     assert "Entries on indicators that do not apply to this unit" in page and 'id="pt-S1"' in page
     refused = save(client, cycle_id, jfb, "S1", "3", "x", headers=HTMX)
-    assert refused.status_code == 422 and "does not apply" in text_of(refused)
+    assert refused.status_code == 422 and "it does not apply to 经济发展办公室 (Department)" in text_of(refused)
     assert save(client, cycle_id, jfb, "S1", "", "", extra={"confirm": "1"}).status_code == 302
     assert stored(app, cycle_id) == {}
+
+
+def test_the_progress_counts_only_the_entries_on_indicators_that_apply(app, client, auth):
+    """An entry on an indicator that does not apply to the unit makes neither the unit complete nor
+    counts as entered or verified."""
+    cycle_id = make_cycle(app, tree_change=village_and_dzb_only)
+    jfb = unit_id(app, "JFB")  # a department: neither S1 (villages) nor D1 (DZB) applies: 21 indicators
+    with tenant(app, "zhen") as db:
+        tree = settings_of(db.get(Cycle, cycle_id).settings).indicators
+    fitting = [c.code for g in tree for c in g.children if c.code not in ("S1", "D1")]
+    assert len(fitting) == 21
+    with tenant(app, "zhen") as db:
+        for code in fitting[:-1]:  # 20 of the 21
+            db.add(IndicatorEntry(cycle_id=cycle_id, unit_id=jfb, code=code, points="1", evidence="台账",
+                                  entered_by="cli"))
+        db.add(IndicatorEntry(cycle_id=cycle_id, unit_id=jfb, code="S1", points="2", evidence="旧数据",
+                              entered_by="cli", verified_by="cli", verified_at=utcnow()))
+        db.commit()
+    login(client, auth)
+    overview = text_of(client.get(f"{BASE}/{cycle_id}/points"))
+    facts = re.search(r'<dl class="facts">(.*?)</dl>', overview, re.S).group(1)
+    assert re.search(r"Indicators entered</dt><dd>20 of 412<", facts)
+    assert re.search(r"Units with every indicator entered</dt><dd>0 of 19<", facts)
+    assert re.search(r"Entries verified</dt><dd>0 of 20<", facts)
+    row = re.search(r'<tr>\s*<td><a href="[^"]*/points/%d">.*?</tr>' % jfb, overview, re.S).group(0)
+    assert "20 / 21" in row and "✓" not in row
+
+
+def test_an_entry_on_an_indicator_that_does_not_apply_is_not_verified(app, client, auth):
+    cycle_id = make_cycle(app, tree_change=village_and_dzb_only)
+    jfb = unit_id(app, "JFB")
+    with tenant(app, "zhen") as db:
+        db.add(IndicatorEntry(cycle_id=cycle_id, unit_id=jfb, code="S1", points="2", evidence="旧数据",
+                              entered_by="cli"))
+        db.commit()
+    login(client, auth)
+    stamp = row_stamp(client, cycle_id, jfb, "S1")
+    assert stamp["entry"]
+    page = page_of(client, cycle_id, jfb)
+    assert "Mark verified" not in page  # not offered
+    refused = client.post(f"{BASE}/{cycle_id}/points/{jfb}/indicators/S1/verify", data={**stamp, "note": ""},
+                          headers=HTMX)
+    assert refused.status_code == 409
+    assert "S1 地区生产总值增长 does not apply to 经济发展办公室 (Department)" in text_of(refused)
+    assert stored(app, cycle_id)[("JFB", "S1")][2] is None and actions(app) == []
 
 
 # ----------------------------------------------------------------------------------- verification
@@ -317,7 +419,8 @@ def test_year_end_verification_marks_are_set_cleared_by_a_change_of_points_and_s
     assert "Year-end verification" in page and "0 of 3 entries verified" in page
 
     url = f"{BASE}/{cycle_id}/points/{v04}/indicators/S1/verify"
-    marked = client.post(url, data={"version": row_version(client, cycle_id, v04, "S1"), "note": "核对原始台账"},
+    first_read = row_stamp(client, cycle_id, v04, "S1")
+    marked = client.post(url, data={**first_read, "note": "核对原始台账"},
                          headers=HTMX)
     assert marked.status_code == 200 and "✓ Verified" in row_html(marked) and "核对原始台账" in row_html(marked)
     assert stored(app, cycle_id)[("V04", "S1")][2:] == ("user:admin", "核对原始台账")
@@ -329,12 +432,12 @@ def test_year_end_verification_marks_are_set_cleared_by_a_change_of_points_and_s
     assert save(client, cycle_id, v04, "S1", "5.5", "年报(补充附件)").status_code == 302
     assert stored(app, cycle_id)[("V04", "S1")][2:] == (None, "")
 
-    stale = client.post(url, data={"version": "1", "note": ""}, headers=HTMX)
+    stale = client.post(url, data={**first_read, "note": ""}, headers=HTMX)
     assert stale.status_code == 409 and "meanwhile" in text_of(stale)
-    long_note = client.post(url, data={"version": row_version(client, cycle_id, v04, "S1"), "note": "长" * 501},
+    long_note = client.post(url, data={**row_stamp(client, cycle_id, v04, "S1"), "note": "长" * 501},
                             headers=HTMX)
     assert long_note.status_code == 422 and "Verification note of S1 地区生产总值增长: 501 characters" in text_of(long_note)
-    nothing = client.post(f"{BASE}/{cycle_id}/points/{v04}/indicators/D1/verify", data={"version": "", "note": ""},
+    nothing = client.post(f"{BASE}/{cycle_id}/points/{v04}/indicators/D1/verify", data={**NONE, "note": ""},
                           headers=HTMX)
     assert nothing.status_code == 409 and "has no points entered: there is nothing to verify" in text_of(nothing)
 
@@ -352,7 +455,7 @@ def test_year_end_verification_marks_are_set_cleared_by_a_change_of_points_and_s
     assert "4 entries of 北坪村 marked verified." in text_of(done) and "4 of 4 entries verified" in text_of(done)
     assert {v[2:] for v in stored(app, cycle_id).values()} == {("user:admin", "年终核查")}
 
-    unmark = client.post(url, data={"version": row_version(client, cycle_id, v04, "S1"), "mark": "0"})
+    unmark = client.post(url, data={**row_stamp(client, cycle_id, v04, "S1"), "mark": "0"})
     assert unmark.status_code == 302 and stored(app, cycle_id)[("V04", "S1")][2] is None
     overview = text_of(client.get(f"{BASE}/{cycle_id}/points"))
     assert "Entries verified" in overview and "3 of 4" in overview
@@ -367,7 +470,7 @@ def test_a_quarter_has_no_verification(app, client, auth):
     page = page_of(client, cycle_id, v01)
     assert "Year-end verification" not in page and "Mark verified" not in page
     refused = client.post(f"{BASE}/{cycle_id}/points/{v01}/indicators/S1/verify",
-                          data={"version": row_version(client, cycle_id, v01, "S1")}, headers=HTMX)
+                          data=row_stamp(client, cycle_id, v01, "S1"), headers=HTMX)
     assert refused.status_code == 409 and "Year-end verification (年终核查) is for annual cycles; 2026-Q1 is a quarter." \
         in text_of(refused)
     assert stored(app, cycle_id)[("V01", "S1")][2] is None
@@ -378,15 +481,15 @@ def test_a_published_cycle_keeps_its_points(app, client, auth):
     v01 = unit_id(app, "V01")
     login(client, auth)
     assert save(client, cycle_id, v01, "S1", "5", "年报").status_code == 302
-    version = row_version(client, cycle_id, v01, "S1")
+    stamp = row_stamp(client, cycle_id, v01, "S1")
     with tenant(app, "zhen") as db:
         db.get(Cycle, cycle_id).state = "published"
         db.commit()
     page = page_of(client, cycle_id, v01)
     assert "This cycle is Published: its points no longer change." in page and 'name="points"' not in page
-    refused = save(client, cycle_id, v01, "S1", "6", "年报", version=version, headers=HTMX)
+    refused = save(client, cycle_id, v01, "S1", "6", "年报", stamp=stamp, headers=HTMX)
     assert refused.status_code == 409 and "its points no longer change" in text_of(refused)
-    verify = client.post(f"{BASE}/{cycle_id}/points/{v01}/indicators/S1/verify", data={"version": version})
+    verify = client.post(f"{BASE}/{cycle_id}/points/{v01}/indicators/S1/verify", data=stamp)
     assert verify.status_code == 409
     assert stored(app, cycle_id)[("V01", "S1")][:3] == ("5", "年报", None)
 
@@ -401,7 +504,7 @@ def test_the_overview_shows_each_units_subtotals_and_the_progress_in_few_queries
     assert save(client, cycle_id, unit_id(app, "DZB"), "D1", "2.5", "政务公开检查").status_code == 302
     page = text_of(client.get(f"{BASE}/{cycle_id}/points"))
     assert "Indicators entered" in page and "4 of 437" in page  # 19 units × 23
-    assert "Units complete" in page and "0 of 19" in page
+    assert "Units with every indicator entered" in page and "0 of 19" in page
     row = re.search(r'<tr>\s*<td><a href="[^"]*/points/%d">柳林村</a>.*?</tr>' % unit_id(app, "V05"), page, re.S).group(0)
     cells = [re.sub(r"<[^>]+>", "", c).split() for c in re.findall(r'<td class="number">(.*?)</td>', row, re.S)]
     assert cells == [["6", "/", "40"], ["3", "/", "35"], ["0", "/", "25"], ["9", "/", "100"], ["3", "/", "23"],
@@ -444,27 +547,34 @@ def test_who_reads_and_who_writes_the_points(app, client, auth):
     v01, v02, dzb = unit_id(app, "V01"), unit_id(app, "V02"), unit_id(app, "DZB")
     login(client, auth)
     assert save(client, cycle_id, v01, "S1", "5", "年报").status_code == 302
-    version = row_version(client, cycle_id, v01, "S1")
+    stamp = row_stamp(client, cycle_id, v01, "S1")
+    office = page_of(client, cycle_id, v01)  # the office gets the instructions and the actions column
+    assert "Each row is saved on its own. Clearing a row removes its entry" in office
+    assert '<td class="actions">' in office and ">Actions</span></th>" in office
     auth.logout("zhen")
 
     login(client, auth, "mayor")  # a leader reads every unit, writes nothing
     assert client.get(f"{BASE}/{cycle_id}/points").status_code == 200
     page = page_of(client, cycle_id, v01)
     assert "<strong>5</strong>" in page and 'name="points"' not in page and "Mark verified" not in page
-    assert save(client, cycle_id, v01, "S1", "6", "x", version=version).status_code == 403
+    assert "Each row is saved on its own" not in page and "Clearing a row" not in page  # no editing instructions
+    assert '<td class="actions">' not in page and ">Actions</span></th>" not in page  # no empty actions column
+    assert "One row per second-level indicator that applies to this unit" in page
+    assert save(client, cycle_id, v01, "S1", "6", "x", stamp=stamp).status_code == 403
     verify = f"{BASE}/{cycle_id}/points/{v01}/indicators/S1/verify"
-    assert client.post(verify, data={"version": version}).status_code == 403
+    assert client.post(verify, data=stamp).status_code == 403
     assert client.post(f"{BASE}/{cycle_id}/points/{v01}/verify", data={"seen": ""}).status_code == 403
     auth.logout("zhen")
 
     login(client, auth, "qichanglin")  # the head of V01 reads V01 only
     own = page_of(client, cycle_id, v01)
     assert re.search(r'<tr id="pt-S1".*?<strong>5</strong>.*?</tr>', own, re.S) and 'name="points"' not in own
+    assert "Each row is saved on its own" not in own and '<td class="actions">' not in own
     assert client.get(f"{BASE}/{cycle_id}/points/{v02}").status_code == 403
     assert client.get(f"{BASE}/{cycle_id}/points/{dzb}").status_code == 403
     overview = text_of(client.get(f"{BASE}/{cycle_id}/points"))
     assert "东岭村" in overview and "西溪村" not in overview and "党政办公室" not in overview
-    assert save(client, cycle_id, v01, "S1", "6", "x", version=version).status_code == 403
+    assert save(client, cycle_id, v01, "S1", "6", "x", stamp=stamp).status_code == 403
     auth.logout("zhen")
 
     login(client, auth, "luxiaoyan")  # the head of DZB
@@ -493,7 +603,7 @@ def test_other_tenants_cycles_and_units_outside_the_cycle_are_not_found(app, cli
     assert client.get(f"{BASE}/{other_id}/points").status_code == 404
     assert client.get(f"{BASE}/{other_id}/points/{unit_id(app, 'V01')}").status_code == 404
     assert client.post(f"{BASE}/{other_id}/points/{unit_id(app, 'V01')}/indicators/S1",
-                       data={"points": "1", "evidence": "x", "version": ""}).status_code == 404
+                       data={"points": "1", "evidence": "x", **NONE}).status_code == 404
     assert client.get(f"{BASE}/{cycle_id}/points/{town}").status_code == 404
     assert client.get(f"{BASE}/{cycle_id}/points/{other_unit}").status_code == 404
     assert client.get(f"{BASE}/{cycle_id}/points/{unit_id(app, 'V01')}/indicators/NOPE").status_code == 404

@@ -11,20 +11,23 @@ import re
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, select
 
 from core.cycles import service as cycles
-from core.models import Cycle, CycleResult, CycleSubject, OrgUnit
+from core.models import Cycle, CycleResult, CycleSubject, OrgUnit, Person, RoleMembership, User
 from core.plugins import get_schemes
 from core.scoring import score_case
 from core.scoring.case import build_case
 from plugins.gov_public_evaluation import derived
 from plugins.gov_public_evaluation.inspections.models import InspectionFinding
-from plugins.gov_public_evaluation.labels import LABELS
+from plugins.gov_public_evaluation.labels import LABELS, formula_text
 from plugins.gov_public_evaluation.points.models import IndicatorEntry
 from plugins.gov_public_evaluation.reports.models import InfoReport
 from plugins.gov_public_evaluation.results import service
 from plugins.gov_public_evaluation.survey import service as survey
+from tests.test_browser import live_server, page  # noqa: F401 (fixtures of the print test)
+from tests.test_browser import login as browser_login
 from tests.test_cycles import tenant
 
 BASE = "/t/zhen/township"
@@ -149,6 +152,14 @@ def test_rankings_show_the_ranks_the_scoring_produced(app, client, auth):
     assert f"{Decimal(results['DZB'][3]['public']):.2f}" in dzb
     assert "not computed" not in body and 'id="inputs-changed"' not in body and 'id="records-changed"' not in body
     assert 'id="not-published"' in body
+    # the formula and the columns in words, no setting key or raw flag
+    assert ("Total score = Indicator points × 70% + Public score × 30% − Inspection deductions − Reporting shortfall"
+            in body)
+    assert "total_formula" not in body and "indicator_points" not in body and 'title="reward:' not in body
+    head = body[body.index('id="head-S"'):]
+    assert "可持续发展" in head[:head.index("</th>")]
+    assert 'title="Reward on the first-level indicator 可持续发展"' in body
+    assert re.search(r"<th class=\"nowrap\">Rank</th>", body)
 
     # one first-level indicator: its competition ranks, reward and accountability as flagged
     page = text_of(client.get(f"{BASE}/cycles/{cycle_id}/rankings?view=S"))
@@ -187,7 +198,8 @@ def test_rewards_list_the_flagged_units_with_the_rule(app, client, auth):
     response = client.get(f"{BASE}/cycles/{cycle_id}/rewards")
     body = text_of(response)
     assert response.status_code == 200
-    assert "reward_top = 3" in body and "accountability_bottom = 3" in body
+    assert "reward_top" not in body and "accountability_bottom" not in body
+    assert "the top 3 units on its subtotal are rewarded" in body and "The bottom 3 units" in body
     for code in ("S", "H", "D"):
         rewarded = sorted(c for c, r in results.items() if f"reward:{code}" in r[2])
         accountable = sorted(c for c, r in results.items() if f"accountability:{code}" in r[2])
@@ -195,6 +207,45 @@ def test_rewards_list_the_flagged_units_with_the_rule(app, client, auth):
         assert sorted(list_codes(body, code, "accountability-list")) == accountable
         assert rewarded and accountable and not set(rewarded) & set(accountable)
     assert 'id="not-published"' not in body
+
+
+def heads_cells(body: str, code: str) -> dict[str, str]:
+    """{unit code: the head cell} of one indicator's accountability list."""
+    section = body[body.index(f'id="lists-{code}"'):]
+    section = section[:section.index("</section>")]
+    table = section[section.index('class="table compact accountability-list"'):]
+    return dict(re.findall(r'<code>([A-Z0-9]+)</code></td>\s*<td class="head">([^<]*)</td>', table))
+
+
+def test_the_heads_held_accountable_are_named(app, client, auth):
+    cycle_id = build(app, publish=True)
+    results = stored(app, cycle_id)
+    accountable = sorted({c for c, r in results.items() for f in r[2] if f.startswith("accountability:")})
+    with tenant(app, "zhen") as db:  # one accountable unit gets a head (the employee's person record)
+        units = dict(db.execute(select(OrgUnit.code, OrgUnit.id)).all())
+        employee = db.scalar(select(User).where(User.username == "employee"))
+        headed = next(c for c in accountable if not db.scalar(
+            select(RoleMembership.id).where(RoleMembership.unit_id == units[c], RoleMembership.role == "unit_head")))
+        db.add(RoleMembership(tenant_id=employee.tenant_id, user_id=employee.id, role="unit_head",
+                              unit_id=units[headed]))
+        person = db.get(Person, employee.person_id).name
+        heads = {}
+        for code, name in db.execute(select(OrgUnit.code, Person.name)
+                                     .join(RoleMembership, RoleMembership.unit_id == OrgUnit.id)
+                                     .join(User, User.id == RoleMembership.user_id)
+                                     .join(Person, Person.id == User.person_id)
+                                     .where(RoleMembership.role == "unit_head")):
+            heads[code] = name
+        db.commit()
+    login(client, auth, "mayor")
+    for page in (f"{BASE}/cycles/{cycle_id}/rewards", f"{BASE}/summary/2026/annual"):
+        body = text_of(client.get(page))
+        for code in ("S", "H", "D"):
+            cells = heads_cells(body, code)
+            assert sorted(cells) == sorted(c for c, r in results.items() if f"accountability:{code}" in r[2])
+            for unit, cell in cells.items():
+                assert cell == heads.get(unit, "—"), (page, unit)
+        assert person in body and any(heads_cells(body, c).get(headed) == person for c in ("S", "H", "D"))
 
 
 def test_a_cycle_not_computed_and_inputs_changed_after_computing(app, client, auth):
@@ -341,8 +392,10 @@ def test_bulletins_print_and_show_empty_states(app, client, auth, monkeypatch):
     css = client.get(f"{BASE}/results.css")
     assert css.status_code == 200 and css.mimetype == "text/css"
     sheet = css.get_data(as_text=True)
-    assert "@page { size: A4" in sheet and "break-before: page" in sheet and ".topbar" in sheet
+    assert "@page { size: A4" in sheet and ".topbar" in sheet and "break-before: page" not in sheet
     assert "display: table-header-group" in sheet and "break-inside: avoid" in sheet
+    assert "@page wide { size: A4 landscape" in sheet and ".township-results.landscape { page: wide; }" in sheet
+    assert re.search(r"\.township-note \{[^}]*margin: \.\d+rem 0", sheet)  # its own, positive margin
 
     q1 = build(app, "2026-Q1", publish=True)
     q2 = build(app, "2026-Q2", variant=2)
@@ -352,10 +405,13 @@ def test_bulletins_print_and_show_empty_states(app, client, auth, monkeypatch):
     for part in ("part-rankings", "part-groups", "part-lists", "part-survey", "part-inspections", "part-reports"):
         assert f'id="{part}"' in half
     assert 'class="part first"' in half
+    for part in ("part-groups", "part-lists"):  # the first-level rankings and lists name their cycle
+        section = half[half.index(f'id="{part}"'):]
+        assert "From the results of Q2 2026 (2026-Q2 考评, Open)" in section[:section.index("</section>")]
     r2 = stored(app, q2)
     main = half[half.index('id="main-results"'):half.index("</table>", half.index('id="main-results"'))]
     assert re.findall(r"<code>([A-Z0-9]+)</code>", main) == sorted(r2, key=lambda c: (r2[c][1], c))
-    assert "reward_top = 3" in half
+    assert "reward_top" not in half and "total_formula" not in half and "the top 3 units" in half
     # the survey: each quarter's responses per category, the latest per unit
     with tenant(app, "zhen") as db:
         from plugins.gov_public_evaluation.survey.models import SurveyResponse
@@ -364,17 +420,25 @@ def test_bulletins_print_and_show_empty_states(app, client, auth, monkeypatch):
     assert f'id="survey-{q1}"' in half and f'id="survey-{q2}"' in half and 'id="survey-units"' in half
     table = half[half.index(f'id="survey-{q2}"'):]
     table = table[:table.index("</table>")]
-    assert re.search(rf"<code>rural</code></td><td class=\"number\">{rural}</td>", table)
+    assert re.search(rf"农村居民</td><td class=\"number\">{rural}</td>", table)
+    assert "npc_deputy" not in half and "<code>rural</code>" not in half  # categories by name only
     # findings of both quarters: V01's in each (2 + 2 findings, 4 points), reports recorded before July
     inspections = half[half.index('id="inspections"'):]
     v01 = inspections[inspections.index("<code>V01</code>"):]
     v01 = v01[:v01.index("</tr>")]
     assert '<td class="number">4</td>' in v01 and "−4" in v01 and "窗口效率" in v01
     reports = half[half.index('id="reports"'):]
-    dzb = reports[reports.index("<code>DZB</code>"):]
-    dzb = dzb[:dzb.index("</tr>")]
-    assert re.findall(r'<td class="number[^"]*">(\d+)</td>', dzb) == ["4", "6", "2"]  # 2+2 recorded, 6, 2 missing
-    assert "Deducted" not in reports[:reports.index("</thead>")]
+    reports = reports[:reports.index("</table>")]
+
+    def cells(code):
+        row = reports[reports.index(f"<code>{code}</code>"):]
+        return re.findall(r'<td class="number[^"]*">(\d+)</td>', row[:row.index("</tr>")])
+
+    # recorded by 30 June against the pace ⌈minimum × 2 ÷ 4⌉: DZB 2+2 of 6 (due 3), V02 none of 5 (due 3)
+    assert cells("DZB") == ["4", "6", "3", "0"] and cells("V01") == ["10", "5", "3", "0"]
+    assert cells("V02") == ["0", "5", "3", "3"]
+    assert "Due by 2026-06-30" in reports and "Deducted" not in reports[:reports.index("</thead>")]
+    assert "⌈minimum × 2 ÷ 4⌉" in half and 'id="reports-own"' not in half
 
     annual = build(app, "2026", variant=1)
     ra = stored(app, annual)
@@ -418,3 +482,178 @@ def test_labels_name_every_flag_term_and_answer_in_both_languages():
                  "total 总分", "inspection 察访核验"):
         assert set(LABELS[term]) == {"zh", "en"} and all(LABELS[term].values()), term
     assert LABELS["accountability:H"]["zh"] == "追究主要领导责任 (H)"
+
+
+def test_bulletin_reports_count_to_the_main_quarter_and_a_unit_head_sees_only_theirs(app, client, auth, monkeypatch):
+    q1 = build(app, "2026-Q1", publish=True)
+    with tenant(app, "zhen") as db:  # items after the first quarter: not counted while it is the main cycle
+        units = dict(db.execute(select(OrgUnit.code, OrgUnit.id)).all())
+        db.add_all([InfoReport(day=date(2026, 4, 2), unit_id=units["DZB"], title="四月", recorded_by="test"),
+                    InfoReport(day=date(2026, 3, 31), unit_id=units["V02"], title="三月", recorded_by="test")])
+        db.commit()
+        cycle = db.get(Cycle, q1)
+        table = service.rankings(cycle, check_records=False)
+        everyone = service.report_rows(table)
+        theirs = service.report_rows(table, {units["V01"]})
+    assert everyone.until == date(2026, 4, 1) and everyone.quarters == 1 and everyone.last_day == date(2026, 3, 31)
+    rows = {r.code: r for r in everyone.rows}
+    assert (rows["DZB"].reported, rows["DZB"].minimum, rows["DZB"].due, rows["DZB"].missing) == (2, 6, 2, 0)
+    assert (rows["V02"].reported, rows["V02"].due, rows["V02"].missing) == (1, 2, 1)  # ⌈5 × 1 ÷ 4⌉ = 2
+    assert [r.code for r in theirs.rows] == ["V01"] and theirs.limited and not everyone.limited
+    assert service.due_by(6, 2) == 3 and service.due_by(5, 3) == 4 and service.due_by(None, 2) is None
+
+    monkeypatch.setattr(service, "today", lambda: date(2026, 6, 28))
+    login(client, auth, "qichanglin")  # the head of V01 opens the published bulletin
+    half = text_of(client.get(f"{BASE}/summary/2026/half"))
+    reports = half[half.index('id="part-reports"'):]
+    reports = reports[:reports.index("</section>")]
+    assert 'id="reports-own"' in reports and "<code>V01</code>" in reports
+    assert "<code>DZB</code>" not in reports and "<code>V02</code>" not in reports
+    assert "Due by 2026-03-31" in reports
+    ranks = half[half.index('id="main-results"'):]
+    assert "<code>DZB</code>" in ranks[:ranks.index("</table>")]  # the published results stay whole
+
+
+def test_participation_counts_in_one_pass_per_unit_for_the_main_cycle(app):
+    q1 = build(app, "2026-Q1")
+    q2 = build(app, "2026-Q2", variant=1)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with tenant(app, "zhen") as db:
+        from plugins.gov_public_evaluation.survey.models import SurveyResponse
+
+        cycles_ = [db.get(Cycle, q1), db.get(Cycle, q2)]
+        engine = db.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            found = service.participation(cycles_, detail=q2)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len(statements) == 3
+        expected = {}
+        for cycle_id, unit_id, category in db.execute(select(SurveyResponse.cycle_id, SurveyResponse.unit_id,
+                                                             SurveyResponse.category)):
+            expected.setdefault(cycle_id, {}).setdefault(unit_id, {}).setdefault(category, 0)
+            expected[cycle_id][unit_id][category] += 1
+        codes = dict(db.execute(select(OrgUnit.code, OrgUnit.id)).all())
+    first, second = found
+    assert first.per_unit == [] and len(second.per_unit) == 19  # the table per unit: the main cycle only
+    for p in found:
+        totals = {}
+        for per_unit in expected[p.cycle.id].values():
+            for category, n in per_unit.items():
+                totals[category] = totals.get(category, 0) + n
+        assert {c.code: c.responses for c in p.categories} == {c.code: totals.get(c.code, 0) for c in p.categories}
+        assert p.units == 19 and all(c.target and c.target % 19 == 0 for c in p.categories)
+        quota = {c.code: c.target // 19 for c in p.categories}
+        subjects = [u for u in codes.values() if u in expected[p.cycle.id]] + \
+            [None] * (19 - len(expected[p.cycle.id]))  # units without a response fall short everywhere
+        assert p.short_units == sum(1 for u in subjects if any(
+            expected[p.cycle.id].get(u, {}).get(c, 0) < q for c, q in quota.items()))
+    for u in second.per_unit:
+        counts = expected[q2].get(codes[u.code], {})
+        assert u.counts == counts
+        assert u.below == {c for c, q in quota.items() if counts.get(c, 0) < q}
+    assert second.short_units == sum(1 for u in second.per_unit if u.below)
+
+
+def test_scores_are_shown_exactly_with_two_decimals():
+    assert service.score(Decimal("85.5")) == "85.50" and service.score(Decimal("-1.25")) == "-1.25"
+    assert service.score(None) == "—" and service.score("7") == "7.00"
+    # exact, half up; through a float ("%.2f" | format) 2.675 and 0.125 would print 2.67 and 0.12
+    assert service.score(Decimal("2.675")) == "2.68" and service.score(Decimal("0.125")) == "0.13"
+    assert service.score(Decimal("12345678901234.005")) == "12345678901234.01"
+    assert "%.2f" % Decimal("2.675") == "2.67"
+    assert service.percent(1, 3) == 33 and service.percent(2, 3) == 67 and service.percent(1, 0) is None
+
+
+def test_the_formula_reads_in_words():
+    default = "indicator_points * 0.7 + public_score * 0.3 - inspection - reporting_shortfall"
+    assert formula_text(default, "zh") == "指标考核得分 × 70% + 公众评议得分 × 30% − 察访核验扣分 − 信息报送扣分"
+    assert formula_text(default, "en") == ("Indicator points × 70% + Public score × 30% − Inspection deductions − "
+                                           "Reporting shortfall")
+    assert formula_text("max(0, indicator_points * 0.65 + public_score / 2) - inspection", "zh") == \
+        "max(0, 指标考核得分 × 65% + 公众评议得分 ÷ 2) − 察访核验扣分"
+    assert formula_text("-inspection + indicator_points * 1.5", "en") == "−Inspection deductions + Indicator points × 1.5"
+    assert formula_text("not a $ formula", "zh") == "not a $ formula"
+
+
+# ----------------------------------------------------------------------------------- a unit head's own page
+
+def test_my_units_page_for_unit_heads(app, client, auth):
+    published = build(app, "2026-Q1", publish=True)
+    under_way = build(app, "2026-Q2", variant=2)
+    results = stored(app, published)
+    with tenant(app, "zhen") as db:
+        v01 = db.scalar(select(OrgUnit.id).where(OrgUnit.code == "V01"))
+    login(client, auth, "qichanglin")
+    assert f'href="{BASE}/my-units"' in text_of(client.get("/t/zhen/"))
+    response = client.get(f"{BASE}/my-units")
+    body = text_of(response)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert 'id="unit-V01"' in body and 'id="unit-V02"' not in body
+    row = body[body.index(f'id="cycle-V01-{published}"'):]
+    row = row[:row.index("</tr>")]
+    score, rank, flags, _extra, rid = results["V01"]
+    assert f"{score:.2f}" in row and f"{rank} of 19" in row
+    assert f'href="/t/zhen/results/{rid}"' in row  # the core's page explaining the result
+    assert f'href="{BASE}/cycles/{published}/points/{v01}"' in row
+    assert f"{BASE}/inspections?year=2026&amp;quarter=1&amp;unit_id={v01}" in response.get_data(as_text=True)
+    assert f"{BASE}/reports?year=2026&amp;quarter=1&amp;unit_id={v01}" in response.get_data(as_text=True)
+    for flag in flags:
+        kind, _sep, code = flag.partition(":")
+        assert {"reward": "Reward", "accountability": "Accountability of the head"}[kind] in row
+    pending = body[body.index(f'id="cycle-V01-{under_way}"'):]
+    pending = pending[:pending.index("</tr>")]
+    assert "Results once the cycle is published." in pending
+    assert f"{stored(app, under_way)['V01'][0]:.2f}" not in pending and "/results/" not in pending
+    # the links lead to pages the head may open, filtered to the unit
+    assert client.get(f"{BASE}/cycles/{published}/points/{v01}").status_code == 200
+    findings = text_of(client.get(f"{BASE}/inspections?year=2026&quarter=1&unit_id={v01}"))
+    assert "窗口效率" in findings
+    assert client.get(f"{BASE}/reports?year=2026&quarter=1&unit_id={v01}").status_code == 200
+    assert client.get(f"/t/zhen/results/{rid}").status_code == 200
+    for username in ("admin", "mayor", "surveyor1", "employee"):
+        client.post("/t/zhen/logout")
+        login(client, auth, username)
+        assert client.get(f"{BASE}/my-units").status_code == 403, username
+        assert f'href="{BASE}/my-units"' not in text_of(client.get("/t/zhen/"))
+
+
+# ----------------------------------------------------------------------------------- on paper
+
+def pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+
+
+@pytest.mark.browser
+def test_bulletins_and_rankings_print_on_a4(app, page, monkeypatch):  # noqa: F811 (the fixture imported above)
+    """Printed from headless Chromium: the half-year bulletin on few portrait A4 pages (no forced
+    break between sections), no note printed over a table, the rankings on landscape pages."""
+    monkeypatch.setattr(service, "today", lambda: date(2026, 6, 28))
+    build(app, "2026-Q1", publish=True)
+    q2 = build(app, "2026-Q2", variant=2)
+    browser_login(page, "zhen", "admin")
+    page.goto(f"{page.base}{BASE}/summary/2026/half")
+    page.emulate_media(media="print")
+    overlaps = page.evaluate("""() => [...document.querySelectorAll('.township-note')].filter(note => {
+        const table = note.previousElementSibling;
+        return table && table.tagName === 'TABLE'
+            && note.getBoundingClientRect().top < table.getBoundingClientRect().bottom;
+    }).map(note => note.textContent)""")
+    assert overlaps == []
+    assert page.evaluate("getComputedStyle(document.querySelector('#part-groups')).breakBefore") != "page"
+    half = page.pdf(prefer_css_page_size=True)
+    size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", half)
+    assert size and float(size.group(1)) < float(size.group(2))  # portrait
+    assert 3 <= pdf_pages(half) <= 6  # was 8, three of them nearly empty
+    page.goto(f"{page.base}{BASE}/cycles/{q2}/rankings")
+    wide = page.pdf(prefer_css_page_size=True)
+    size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", wide)
+    assert size and float(size.group(1)) > float(size.group(2))  # landscape
+    nowrap = page.evaluate("""() => [...document.querySelectorAll('#total td.unit, #total th.nowrap')]
+        .every(cell => getComputedStyle(cell).whiteSpace === 'nowrap')""")
+    assert nowrap

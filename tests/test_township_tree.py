@@ -9,7 +9,7 @@ import html
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.cycles import service as cycles
 from core.models import AuditLog, Cycle, TenantScheme
@@ -125,6 +125,9 @@ def test_the_office_edits_an_indicator_and_only_the_cycles_created_afterwards_ge
     login(client, auth)
     form = text_of(client.get(f"{BASE}/S1/edit"))
     assert 'value="地区生产总值增长"' in form and 'value="6"' in form
+    group_form = text_of(client.get(f"{BASE}/new"))
+    assert "reward:" not in group_form and "accountability:" not in group_form  # no flag syntax: words
+    assert "Rewards and accountability are decided per first-level indicator" in group_form
     response = edit(client, "S1", {**S1, "name": "地区生产总值(GDP)增长", "max": "8.50", "unit_kinds": "village",
                                    "unit_codes": "DZB, JFB"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/indicators#ind-S1")
@@ -178,10 +181,10 @@ def test_a_group_is_renamed_and_an_indicator_moves_to_another_group(app, client,
     ({"max": "1e3"}, "max", "Maximum points: “1e3” is not a number"),
     ({"max": "12345678901234567"}, "max",
      "Maximum points: “12345678901234567” is too long; allowed: at most 16 characters."),
-    ({"unit_codes": "V01 V99"}, "units", "Applies to: “V99” is not a village or department of this organisation; "
-                                         "allowed: the kinds village and department, or the code of a village or "
-                                         "department (DZB, JFB,"),
-    ({"unit_codes": "TOWN"}, "units", "Applies to: “TOWN” is not a village or department of this organisation"),
+    ({"unit_codes": "V01 V99"}, "units", "Applies to: “V99” is not the code of a village or department of this town; "
+                                         "allowed: tick “All villages” or “All departments”, or list codes of "
+                                         "villages and departments (DZB, JFB,"),
+    ({"unit_codes": "TOWN"}, "units", "Applies to: “TOWN” is not the code of a village or department of this town"),
     ({"group": "ZZ"}, "group",
      "First-level indicator: “ZZ” is not a first-level indicator of the tree; allowed: S, H, D."),
 ])
@@ -195,7 +198,8 @@ def test_every_validation_error_is_shown_next_to_its_field_and_nothing_is_saved(
     assert message in page
     errors = re.search(rf'<ul class="errors" id="tf-{field}-errors">(.*?)</ul>', page, re.S)
     assert errors and message in errors.group(1)  # next to its field
-    assert "Not saved: correct the fields marked below." in page
+    assert "Not saved: correct the fields marked in the form." in page
+    assert "the kinds village and department" not in page  # the kinds by their names, not their keys
     assert stored(app) == settings and audit_actions(app) == []
 
 
@@ -257,17 +261,20 @@ def test_adding_moving_and_removing_with_a_confirmation(app, client, auth):
     assert [g for g, _c in codes(app)] == ["S", "H", "X", "D"]  # already first: nothing moves
 
     confirm = text_of(client.get(f"{BASE}/X1/remove"))
-    assert "Remove this second-level indicator?" in confirm and "The cycles created before keep their tree" in confirm
+    assert "Delete this second-level indicator?" in confirm and "The cycles created before keep their tree" in confirm
+    assert re.search(r'<button type="submit" class="danger">Delete</button>', confirm)  # as the link says
     assert codes(app)[2] == ("X", ["X2", "X1"])  # nothing removed by looking
     assert client.post(f"{BASE}/X1/remove", data={"version": version(client, f"{BASE}/X1/remove")}).status_code == 302
     assert codes(app)[2] == ("X", ["X2"])
     page = text_of(client.get(BASE))
+    assert f'<a href="{BASE}/X/remove">Delete…</a>' in page  # the link and the button say the same
     assert f"{BASE}/X2/remove" not in page  # the last one of its group: remove the group instead
     last = client.post(f"{BASE}/X2/remove", data={"version": version(client)})
     assert last.status_code == 409 and "Remove X 特色工作 instead" in text_of(last)
 
     confirm = text_of(client.get(f"{BASE}/X/remove"))
-    assert "Remove this first-level indicator and its 1 second-level indicator(s)?" in confirm and "X2 创新工作" in confirm
+    assert "Delete this first-level indicator and its 1 second-level indicator(s)?" in confirm
+    assert "X2 创新工作 (maximum 1.5)" in confirm
     removed = client.post(f"{BASE}/X/remove", data={"version": version(client, f"{BASE}/X/remove")},
                           headers={"HX-Request": "true", "HX-Target": "confirm"})
     assert removed.status_code == 204 and removed.headers["HX-Redirect"].endswith("/indicators")
@@ -304,3 +311,138 @@ def test_a_unit_code_the_organisation_no_longer_has_is_flagged_on_the_tree(app, 
     # editing another indicator is not blocked by it
     assert edit(client, "S2", {"code": "S2", "name": "财政一般预算收入", "max": "5.5", "group": "S"}).status_code == 302
     assert leaf(app, "S2")["max"] == "5.5"
+
+
+# ----------------------------------------------------------------------------------- applying to cycles
+
+def cycle_row(app, cycle_id) -> tuple[str, dict, object]:
+    with tenant(app, "zhen") as db:
+        cycle = db.get(Cycle, cycle_id)
+        return cycle.state, dict(cycle.settings), cycle.computed_at
+
+
+def s1_max(settings) -> str:
+    """The maximum of S1 in a cycle's tree."""
+    return str(next(c.max for g in settings_of(settings).indicators for c in g.children if c.code == "S1"))
+
+
+def confirmation(client) -> tuple[str, dict]:
+    """The confirmation page and its form's fields (version, seen)."""
+    page = client.get(f"{BASE}/apply").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(version|seen)" value="([^"]*)"', page))
+    return html.unescape(page), fields
+
+
+def test_the_office_applies_the_current_tree_to_the_cycles_without_points(app, client, auth, monkeypatch):
+    from core.models import CycleResult, OrgUnit
+    from plugins.gov_public_evaluation import derived
+    from plugins.gov_public_evaluation.points.models import IndicatorEntry
+
+    with tenant(app, "zhen") as db:
+        draft = cycles.create_cycle("gov-public-evaluation", "2026-Q1", "一季度", {}, "test")
+        opened = cycles.create_cycle("gov-public-evaluation", "2026-Q2", "二季度", {}, "test")
+        entered = cycles.create_cycle("gov-public-evaluation", "2026-Q3", "三季度", {}, "test")
+        review = cycles.create_cycle("gov-public-evaluation", "2026-Q4", "四季度", {}, "test")
+        published = cycles.create_cycle("gov-public-evaluation", "2025", "上年度", {}, "test")
+        db.flush()
+        cycles.transition(opened, "open", "test")
+        opened.settings = {**opened.settings, "reward_top": 5}  # one of its own settings: it stays
+        opened.computed_at = cycles.now()  # results computed from its old tree (a preview)
+        subject = db.scalar(select(cycles.CycleSubject).where(cycles.CycleSubject.cycle_id == opened.id).limit(1))
+        db.add(CycleResult(cycle_id=opened.id, subject_id=subject.id, score=0, rank=1, flags=[], extra={},
+                           computed_at=opened.computed_at))
+        review.state, published.state = "review", "published"
+        v01 = db.scalar(select(OrgUnit.id).where(OrgUnit.code == "V01"))
+        db.add(IndicatorEntry(cycle_id=entered.id, unit_id=v01, code="S1", points="3", evidence="年报",
+                              entered_by="cli"))
+        db.commit()
+        ids = {c.name: c.id for c in (draft, opened, entered, review, published)}
+    login(client, auth)
+    page = text_of(client.get(BASE))
+    assert f'href="{BASE}/apply"' not in page  # every cycle has this tree
+    assert edit(client, "S1", {**S1, "max": "8.5"}).status_code == 302
+    page = text_of(client.get(BASE))
+    assert "4 cycle(s) not yet published keep their own tree; 4 of them differ from this one." in page
+    assert f'<a href="{BASE}/apply">Apply this tree to the 2 cycle(s) without points…</a>' in page
+
+    page, fields = confirmation(client)
+    changing = page[page.index("Cycles that get the current tree"):page.index("Cycles that keep their own tree")]
+    kept = page[page.index("Cycles that keep their own tree"):]
+    assert "一季度" in changing and "二季度" in changing and "三季度" not in changing and "四季度" not in changing
+    assert "3 first-level, 23 second-level indicators" in changing and "Σ 100" in changing  # their tree now
+    assert re.search(r"三季度.*?1 points entries were entered on its own tree, which stays", kept, re.S)
+    assert re.search(r"四季度.*?It is in review", kept, re.S)
+    assert "上年度" not in page  # published: final
+    assert "Apply the current tree to these 2 cycle(s)" in page
+    assert [seen.split(":")[0] for seen in fields["seen"].split()] == [str(ids["一季度"]), str(ids["二季度"])]
+    assert s1_max(cycle_row(app, ids["一季度"])[1]) == "6"  # nothing changed by looking
+
+    refreshed = []
+    real = derived.refresh
+    monkeypatch.setattr(derived, "refresh", lambda cycle, actor, unit_ids=None: (refreshed.append(cycle.id),
+                                                                                  real(cycle, actor, unit_ids))[1])
+    done = client.post(f"{BASE}/apply", data=fields, follow_redirects=True)
+    assert done.status_code == 200 and "The current indicator tree now applies to 2 cycle(s): 一季度, 二季度." in \
+        text_of(done)
+    current = stored(app)["indicators"]
+    for name in ("一季度", "二季度"):
+        _state, settings, computed = cycle_row(app, ids[name])
+        assert settings["indicators"] == current and computed is None and s1_max(settings) == "17/2"
+    assert cycle_row(app, ids["二季度"])[1]["reward_top"] == 5  # its other settings stay
+    assert sorted(refreshed) == sorted([ids["一季度"], ids["二季度"]])
+    for name in ("三季度", "四季度", "上年度"):
+        assert s1_max(cycle_row(app, ids[name])[1]) == "6"  # the tree they were created with
+    with tenant(app, "zhen") as db:
+        assert db.scalar(select(func.count()).select_from(CycleResult)
+                         .where(CycleResult.cycle_id == ids["二季度"])) == 0
+        audit = list(db.scalars(select(AuditLog).where(AuditLog.action == "township.tree.apply")
+                                .order_by(AuditLog.object_id)))
+        assert {(a.object_type, int(a.object_id)) for a in audit} == {("Cycle", ids["一季度"]), ("Cycle", ids["二季度"])}
+        assert all(a.actor == "user:admin" and a.after["indicators"] == current for a in audit)
+        assert any(a.before["computed_at"] and a.after["results_removed"] == 1 for a in audit)
+        assert all(next(c for g in a.before["indicators"] for c in g["children"] if c["code"] == "S1")["max"] == "6"
+                   for a in audit)
+    assert audit_actions(app)[-1] == "township.tree.indicator_edit"  # "last changed" stays the tree's change
+
+    page, fields = confirmation(client)
+    assert "No cycle to change" in page and "seen" not in fields and "It has the current tree already." in page
+    page = text_of(client.get(BASE))
+    assert "4 cycle(s) not yet published keep their own tree; 2 of them differ from this one." in page
+    assert f'href="{BASE}/apply"' not in page  # the two that differ keep their tree: nothing to apply
+
+
+def test_applying_is_refused_when_the_cycles_or_the_tree_changed_since_the_confirmation(app, client, auth):
+    from core.models import OrgUnit
+    from plugins.gov_public_evaluation.points.models import IndicatorEntry
+
+    with tenant(app, "zhen") as db:
+        first = cycles.create_cycle("gov-public-evaluation", "2026-Q1", "一季度", {}, "test")
+        second = cycles.create_cycle("gov-public-evaluation", "2026-Q2", "二季度", {}, "test")
+        db.commit()
+        first_id, second_id = first.id, second.id
+    login(client, auth)
+    assert edit(client, "S1", {**S1, "max": "7"}).status_code == 302
+    _page, fields = confirmation(client)
+    with tenant(app, "zhen") as db:  # points are entered in one of the listed cycles meanwhile
+        db.add(IndicatorEntry(cycle_id=first_id, unit_id=db.scalar(select(OrgUnit.id).where(OrgUnit.code == "V02")),
+                              code="S2", points="1", evidence="台账", entered_by="cli"))
+        db.commit()
+    refused = client.post(f"{BASE}/apply", data=fields)
+    page = text_of(refused)
+    assert refused.status_code == 409 and "The cycles changed since this page was opened" in page
+    assert re.search(r"一季度.*?1 points entries were entered on its own tree", page, re.S)  # the list anew
+    assert s1_max(cycle_row(app, first_id)[1]) == s1_max(cycle_row(app, second_id)[1]) == "6"
+
+    _page, fields = confirmation(client)
+    assert edit(client, "S2", {"code": "S2", "name": "财政收入", "max": "5", "group": "S"}).status_code == 302
+    stale = client.post(f"{BASE}/apply", data=fields, headers={"HX-Request": "true", "HX-Target": "confirm"})
+    assert stale.status_code == 409 and "The indicator tree was changed by someone else" in text_of(stale)
+    assert "<html" not in text_of(stale)  # the confirmation's block
+    assert s1_max(cycle_row(app, second_id)[1]) == "6"
+    assert not [a for a in audit_actions(app) if a == "township.tree.apply"]
+
+    auth.logout("zhen")
+    login(client, auth, "mayor")  # leaders read the tree; only the office applies it
+    assert f"{BASE}/apply" not in text_of(client.get(BASE))
+    assert client.get(f"{BASE}/apply").status_code == 403
+    assert client.post(f"{BASE}/apply", data=fields).status_code == 403

@@ -32,7 +32,9 @@ class Cycle(TenantScoped, Versioned, Timestamps, Base):
     scheme_version: Mapped[str] = mapped_column(String(20), nullable=False)
     period: Mapped[str] = mapped_column(String(10), nullable=False)
     state: Mapped[str] = mapped_column(String(12), nullable=False, default="draft")
-    # The scheme's settings at creation (tenant overrides merged over defaults); never changed later.
+    # The scheme's settings at creation (the tenant's overrides). Changed only while a cycle is a draft or
+    # open and a scheme allows it (the township's office gives a cycle without points the current tree);
+    # never once it is in review, published or closed.
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     # Who is assessed: {"units": [unit ids] | null, "classes": [...] | null, "statuses": [...] | null}
     selection: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

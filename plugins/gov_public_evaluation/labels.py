@@ -6,8 +6,13 @@ Only terms that mean the same whatever the tenant's settings are named here. The
 the respondent categories are settings: the flags of the default first-level indicators carry their
 code (``reward:S`` reads "奖励 (S)", never a name a tenant's own tree may have changed), and a
 category code reads as the default category of that code.
+
+:func:`formula_text` writes the total's formula (a setting) with these names, for people.
 """
 from __future__ import annotations
+
+import re
+from decimal import Decimal
 
 from plugins.gov_public_evaluation.indicators import DEFAULT_INDICATORS
 
@@ -66,3 +71,78 @@ for _group in DEFAULT_INDICATORS:
     LABELS[f"accountability:{_code}"] = {"zh": f"{ACCOUNTABILITY['zh']} ({_code})",
                                          "en": f"{ACCOUNTABILITY['en']} ({_code})"}
 del _group, _code
+
+
+# ----------------------------------------------------------------------------------- the total's formula
+
+_TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+                    r"|(?P<op>\*\*|==|!=|<=|>=|[-+*/(),<>])|(?P<other>\S))")
+_OPERATORS = {"*": "×", "/": "÷", "-": "−", "+": "+", "**": "^", "==": "=", "!=": "≠", "<=": "≤", ">=": "≥",
+              "<": "<", ">": ">"}
+_WORDS = {"and": {"zh": "且", "en": "and"}, "or": {"zh": "或", "en": "or"}, "not": {"zh": "非", "en": "not"},
+          "if": {"zh": "若", "en": "if"}, "else": {"zh": "否则", "en": "else"}}
+
+
+def term(key: str, locale: str) -> str:
+    """A term of the scheme in ``locale`` (``zh`` / ``en``), else as written."""
+    names = LABELS.get(key)
+    if not names:
+        return key
+    return names.get(locale) or names.get("zh") or key
+
+
+def _percent(value: str) -> str | None:
+    """``0.7`` → ``70%`` (a weight between 0 and 1 with at most two decimals once in percent)."""
+    number = Decimal(value)
+    if not 0 < number < 1:
+        return None
+    percent = (number * 100).normalize()
+    if percent.as_tuple().exponent < -2:
+        return None
+    return f"{format(percent, 'f')}%"
+
+
+def formula_text(source: str, locale: str) -> str:
+    """The total's formula as people read it: each name by its label, × ÷ − for * / -, and a weight
+    multiplying a term as a percentage. The default formula reads "指标考核得分 × 70% + 公众评议得分 ×
+    30% − 察访核验扣分 − 信息报送扣分". Any formula the settings accept can be shown (functions and
+    other names are kept as written); text that is not a formula comes back unchanged."""
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    source = source or ""
+    while position < len(source):
+        match = _TOKEN.match(source, position)
+        if match is None or match.end() == position:
+            break
+        position = match.end()
+        kind = match.lastgroup or "other"
+        tokens.append((kind, match.group(kind)))
+    if source[position:].strip() or any(kind == "other" for kind, _v in tokens):
+        return source
+    out: list[str] = []
+    previous: tuple[str, str] | None = None
+    for i, (kind, value) in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if kind == "number":
+            beside_times = (previous == ("op", "*")) or (following == ("op", "*"))
+            shown = (_percent(value) if beside_times else None) or value
+            out.append(shown)
+        elif kind == "name":
+            if following == ("op", "("):
+                out.append(value)  # a function: avg(...), min(...)
+            elif value in _WORDS:
+                out.append(f" {_WORDS[value].get(locale, value)} ")
+            else:
+                out.append(term(value, locale))
+        elif value == "(":
+            out.append("(")
+        elif value == ")":
+            out.append(")")
+        elif value == ",":
+            out.append(", ")
+        elif value == "-" and (previous is None or previous[0] == "op" and previous[1] not in (")",)):
+            out.append("−")  # unary minus
+        else:
+            out.append(f" {_OPERATORS.get(value, value)} ")
+        previous = (kind, value)
+    return re.sub(r"\s{2,}", " ", "".join(out)).strip()

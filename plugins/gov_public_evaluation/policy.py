@@ -62,6 +62,12 @@ def may_view_tree(user: User | None) -> bool:
     return reads_everything(user) or (user is not None and "unit_head" in user.roles)
 
 
+def may_apply_tree_to_cycles(user: User | None) -> bool:
+    """Giving the current tree to the cycles not yet under way (draft or open, no points entered)
+    changes those cycles' settings: the office, who runs the scheme."""
+    return is_office(user)
+
+
 # ----------------------------------------------------------------------------------- points
 
 def may_enter_points(user: User | None) -> bool:
@@ -117,8 +123,18 @@ def may_view_answer_distribution(user: User | None) -> bool:
 
 
 def has_interviews_menu(user: User | None) -> bool:
-    """The "Interviews" menu entry: surveyors (the office reaches the survey from the cycle's page)."""
+    """The "Interviews" menu entry: surveyors (the office and leaders have "Public evaluation")."""
     return is_surveyor(user)
+
+
+def has_public_evaluation_menu(user: User | None) -> bool:
+    """The "Public evaluation" menu entry (the survey's index of the scheme's cycles): the office and leaders."""
+    return reads_everything(user)
+
+
+def sees_draft_surveys(user: User | None) -> bool:
+    """The survey's index lists draft cycles (their surveys are being set up) for the office only."""
+    return may_manage_survey(user)
 
 
 def may_open_survey_index(user: User | None) -> bool:
@@ -181,6 +197,20 @@ def result_page(user: User | None, cycle_state: str, unit_id: int | None) -> str
     if can_see_result(user, cycle_state, None, unit_id):
         return "own"
     return None
+
+
+def my_assessment_units(user: User | None) -> set[int]:
+    """The units on a unit head's "My unit's assessment" page: the ones they answer for (a unit and
+    those below it); none for anyone who heads no unit."""
+    if user is None or "unit_head" not in user.roles:
+        return set()
+    return set(headed_units(user))
+
+
+def may_open_my_assessment(user: User | None) -> bool:
+    """"My unit's assessment" (本单位考评): for unit heads who head a unit. Results show there once a
+    cycle is published (:func:`may_view_rankings`), their records through the pages that show them."""
+    return bool(my_assessment_units(user))
 
 
 # ----------------------------------------------------------------------------------- links

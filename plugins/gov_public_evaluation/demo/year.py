@@ -132,7 +132,7 @@ def _enter_points(cycle: Cycle, units, standing, rng, made: Made, share: float, 
                 made.entries += 1
         if verify:
             entries = points.entries_of(cycle, [unit.id]).get(unit.id, {})
-            points.verify_all(cycle, subject, groups, points.seen_text(entries), "年终核查:与统计年报一致", OFFICE)
+            points.verify_all(cycle, subject, groups, points.seen_text(entries), "年终核查：与统计年报一致", OFFICE)
 
 
 def _answers(question_ids: list[int], level: float, rng) -> dict[str, str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
@@ -33,7 +33,8 @@ from sqlalchemy import delete, func, select
 
 from core.audit import record, snapshot
 from core.db import db_session
-from core.models import Cycle, OrgUnit
+from core.i18n import current_locale
+from core.models import AuditLog, Cycle, OrgUnit
 from core.scoring.numbers import NumberError, exact, exact_sum, text
 from plugins.gov_public_evaluation import derived
 from plugins.gov_public_evaluation.inspections.models import InspectionFinding
@@ -92,6 +93,41 @@ def valid_quarter(raw: Any) -> int | None:
 
 def quarter_of(day: date) -> int:
     return (day.month - 1) // 3 + 1
+
+
+def listing(terms: Iterable[str]) -> str:
+    """Terms listed in the page's language: 甲、乙 in Chinese, "a, b" in English."""
+    return ("、" if current_locale() == "zh" else ", ").join(terms)
+
+
+def quarter_name(quarter: int) -> str:
+    """A quarter as the product names it: 第一季度 … 第四季度 (English: Q1 … Q4)."""
+    return {1: _("Q1"), 2: _("Q2"), 3: _("Q3"), 4: _("Q4")}[quarter]
+
+
+def quarter_of_year(year: int, quarter: int) -> str:
+    """A quarter of a year: 2026 年第一季度 (English: Q1 2026)."""
+    return {1: _("Q1 %(year)s", year=year), 2: _("Q2 %(year)s", year=year), 3: _("Q3 %(year)s", year=year),
+            4: _("Q4 %(year)s", year=year)}[quarter]
+
+
+def period_name(period: str) -> str:
+    """A cycle's period as a reader names it: 2026年度, 2026 年第一季度 (English: Year 2026, Q1 2026)."""
+    match = re.fullmatch(r"(\d{4})-Q([1-4])", period or "")
+    if match:
+        return quarter_of_year(int(match[1]), int(match[2]))
+    if re.fullmatch(r"\d{4}", period or ""):
+        return _("Year %(year)s", year=period)
+    return period
+
+
+def month_list(months: Iterable[int]) -> str:
+    """Months as a reader names them: 4月、9月 (English: April, September); "—" for none."""
+    from babel.dates import get_month_names
+
+    locale = current_locale()
+    names = get_month_names("abbreviated" if locale == "zh" else "wide", locale=locale)
+    return listing(names[m] for m in months) or "—"
 
 
 def quarter_bounds(year: int, quarter: int | None) -> tuple[date, date]:
@@ -198,7 +234,7 @@ def parse_unit(raw: Any, include: Iterable[int] = ()) -> OrgUnit:
     if unit is None:
         unit = db_session.scalar(select(OrgUnit).where(OrgUnit.code == value))
     if unit is None or unit.id not in include and (not unit.active or unit.kind not in UNIT_KINDS):
-        raise ValueError(_("“%(value)s” is not an active village or department of this organisation; choose one "
+        raise ValueError(_("“%(value)s” is not an active village or department of this township; choose one "
                            "of the list.", value=value[:40]))
     return unit
 
@@ -246,13 +282,19 @@ def year_cycles(year: int) -> list[Cycle]:
 
 
 def cycle_names(cycles: Iterable[Cycle]) -> str:
+    """Cycles as a message names them: name (period, state), listed in the page's language."""
     from plugins.gov_public_evaluation.web import cycle_state_name
 
-    return ", ".join(_("%(name)s (%(period)s, %(state)s)", name=c.name, period=c.period,
-                       state=cycle_state_name(c.state)) for c in cycles)
+    return listing(_("%(name)s (%(period)s, %(state)s)", name=c.name, period=period_name(c.period),
+                     state=cycle_state_name(c.state)) for c in cycles)
 
 
-def final_message(day: date, cycles: list[Cycle]) -> str:
+def final_message(day: date, cycles: list[Cycle], office: bool = True) -> str:
+    """Why the findings of ``day`` no longer change; what to do instead only for the office
+    (``office``), who records them: read-only viewers get the fact alone."""
+    if not office:
+        return _("The findings dated %(day)s are final: every cycle covering that date is published or closed "
+                 "(%(cycles)s).", day=day.isoformat(), cycles=cycle_names(cycles))
     return _("The findings dated %(day)s are final: every cycle covering that date is published or closed "
              "(%(cycles)s). They can no longer be added, changed or deleted; a correction goes through an appeal "
              "against the result.", day=day.isoformat(), cycles=cycle_names(cycles))
@@ -323,8 +365,9 @@ def describe(finding: InspectionFinding, unit: OrgUnit | None = None) -> str:
              item=finding.item, points=points_text(finding.points))
 
 
-def _refresh(pairs: Iterable[tuple[int, date]], actor: str) -> None:
-    """The open cycles covering each date follow the records of the units."""
+def refresh_pairs(pairs: Iterable[tuple[int, date]], actor: str) -> None:
+    """The open cycles covering each date follow the records of the units (one refresh per date,
+    for all the units: the old and the new unit and date of a corrected record)."""
     by_day: dict[date, set[int]] = defaultdict(set)
     for unit_id, day in pairs:
         by_day[day].add(unit_id)
@@ -342,7 +385,7 @@ def add_finding(values: FindingForm, actor: str) -> InspectionFinding:
     db_session.add(finding)
     db_session.flush()
     record("gov_inspection.add", finding, after=snapshot(finding, AUDITED), actor=actor)
-    _refresh([(finding.unit_id, finding.day)], actor)
+    refresh_pairs([(finding.unit_id, finding.day)], actor)
     return finding
 
 
@@ -378,7 +421,7 @@ def update_finding(finding: InspectionFinding, values: FindingForm, version: int
     after = snapshot(finding, AUDITED)
     record("gov_inspection.edit", finding, before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
            actor=actor)
-    _refresh([old, (finding.unit_id, finding.day)], actor)
+    refresh_pairs([old, (finding.unit_id, finding.day)], actor)
     return True
 
 
@@ -398,7 +441,7 @@ def delete_finding(finding: InspectionFinding, version: int | None, actor: str) 
         raise FindingError(_("The finding was changed or deleted by someone else meanwhile; check it again."),
                            status=409)
     db_session.expunge(finding)
-    _refresh([(unit_id, day)], actor)
+    refresh_pairs([(unit_id, day)], actor)
 
 
 # ----------------------------------------------------------------------------------- reading
@@ -446,3 +489,81 @@ def year_range() -> tuple[int, int]:
     low, high = db_session.execute(select(func.min(InspectionFinding.day), func.max(InspectionFinding.day))).one()
     this = today().year
     return min(this, low.year if low else this), max(this, high.year if high else this)
+
+
+# ----------------------------------------------------------------------------------- change log
+
+@dataclass
+class Change:
+    """One field of an audited change: its name, and its value before and after, as a reader reads
+    them (None: no such side, e.g. a record's first entry has no "before")."""
+
+    label: str
+    before: str | None
+    after: str | None
+
+
+@dataclass
+class LogEntry:
+    """One audited change as a page shows it: when, who (the account's name), what (in words) and
+    the fields with their values."""
+
+    at: datetime
+    who: str
+    what: str
+    changes: list[Change]
+
+
+def field_labels() -> dict[str, str]:
+    """The audited fields of findings and information reports, named as their forms name them."""
+    return {"day": _("Date"), "unit_id": _("Unit"), "item": _("Item"), "points": _("Points deducted"),
+            "evidence": _("Evidence of the finding"), "title": _("Title of the item"),
+            "adopted_by": _("Taken up by"), "file": _("Imported from")}
+
+
+def action_names() -> dict[str, str]:
+    """What an audited action did, in words (记录/修改/删除)."""
+    return {"gov_inspection.add": _("Record added"), "gov_inspection.edit": _("Record changed"),
+            "gov_inspection.delete": _("Record deleted"), "gov_info_report.add": _("Record added"),
+            "gov_info_report.edit": _("Record changed"), "gov_info_report.delete": _("Record deleted"),
+            "gov_info_report.import": _("Record imported")}
+
+
+def change_log(entries: list[AuditLog]) -> list[LogEntry]:
+    """Audit rows of a finding or an item as the page shows them: the account's name (not its
+    ``user:`` key), the action in words, and each changed field by its name, with units named (not
+    their ids) and deductions as written. One query for the units of all the entries."""
+    from core.web import actor_name
+
+    labels, actions = field_labels(), action_names()
+    ids = set()
+    for entry in entries:
+        for side in (entry.before or {}, entry.after or {}):
+            value = side.get("unit_id")
+            if isinstance(value, int):
+                ids.add(value)
+    units = units_by_id(ids)
+
+    def shown(key: str, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if key == "unit_id":
+            return unit_label(units.get(value)) if value in units else str(value)
+        if key == "points":
+            try:
+                return "−" + points_text(str(value))
+            except NumberError:
+                return str(value)
+        return str(value)
+
+    rows = []
+    for entry in entries:
+        before, after = entry.before or {}, entry.after or {}
+        if before and after:
+            keys = [k for k in labels if (k in before or k in after) and before.get(k) != after.get(k)]
+        else:
+            keys = [k for k in labels if k in (after or before)]
+        changes = [Change(labels[k], shown(k, before.get(k)) if before else None,
+                          shown(k, after.get(k)) if after else None) for k in keys]
+        rows.append(LogEntry(entry.at, actor_name(entry.actor), actions.get(entry.action, entry.action), changes))
+    return rows

@@ -9,11 +9,14 @@ after success. Who may do what is decided in plugins/gov_public_evaluation/polic
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.audit import history
@@ -23,7 +26,7 @@ from core.models import OrgUnit
 from core.policy import permission_required, tenant_user
 from core.scoring.numbers import exact_sum
 from core.slots import MenuItem
-from core.web import actor_name, paginate, redirect_after, render_page
+from core.web import Page, actor_name, paginate_list, redirect_after, render_page
 from plugins.gov_public_evaluation.inspections import models, service  # noqa: F401 (models: the tables register)
 from plugins.gov_public_evaluation.inspections.models import InspectionFinding
 from plugins.gov_public_evaluation.inspections.service import FindingError
@@ -34,7 +37,7 @@ from plugins.gov_public_evaluation.web import account, actor, allowed, cycle_sta
 bp = Blueprint("township_inspections", __name__, url_prefix="/t/<tenant>/township")
 
 F = InspectionFinding
-MONTHS_SHOWN = 12
+LIST_PAGE = "list_page"  # the records' list: the units' table above it pages with ?page=
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -43,8 +46,31 @@ def _context(**extra) -> dict:
     """What every page's template uses."""
     return dict(points_text=service.points_text, unit_label=service.unit_label, kind_label=service.kind_label,
                 actor_name=actor_name, cycle_state_name=cycle_state_name, cycle_names=service.cycle_names,
+                quarter_name=service.quarter_name, quarter_of_year=service.quarter_of_year,
                 max_points=service.points_text(service.MAX_POINTS),
                 **extra)
+
+
+@dataclass
+class ListPage(Page):
+    """The page of a second paginated list on a page (the records below the units' table): its
+    number is ``?list_page=``, so that paging one list leaves the other where it is."""
+
+    def url(self, page: int) -> str:
+        args = request.args.to_dict()
+        args[LIST_PAGE] = str(page)
+        return f"{request.path}?{urlencode(args)}"
+
+
+def paginate_records(statement: Select) -> ListPage:
+    """One page of ``statement`` (``?list_page=N``) plus one COUNT query, as core.web.paginate."""
+    per_page = current_app.config["PAGE_SIZE"]
+    total = db_session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    raw = request.args.get(LIST_PAGE, "1")
+    number = min(int(raw) if raw.isascii() and raw.isdigit() and int(raw) >= 1 else 1,
+                 max(1, math.ceil(total / per_page)))
+    items = list(db_session.scalars(statement.limit(per_page).offset((number - 1) * per_page)))
+    return ListPage(items=items, page=number, per_page=per_page, total=total)
 
 
 def _year() -> int:
@@ -62,22 +88,28 @@ def _load(finding_id: int) -> InspectionFinding:
     return finding
 
 
-def _quarter_notices(year: int, cycles) -> list[tuple[str, str]]:
+def _quarter_notices(year: int, cycles, office: bool) -> list[tuple[str, str]]:
     """Per quarter of the year whose cycles are (partly) published: what that means for its findings
     (``final``: no change any more; ``following``: a published quarter whose findings still count in
-    the open annual cycle)."""
+    the open annual cycle). Only the office, who records them, is told they may still be corrected."""
     notices = []
     for quarter in range(1, 5):
         status = service.status_of(date(year, 3 * quarter - 2, 1), cycles)
+        period = service.quarter_of_year(year, quarter)
         if status.final:
-            notices.append(("final", _("Findings dated in Q%(q)s %(year)s are final: every cycle covering them is "
-                                       "published or closed (%(cycles)s).", q=quarter, year=year,
+            notices.append(("final", _("Findings dated in %(period)s are final: every cycle covering them is "
+                                       "published or closed (%(cycles)s).", period=period,
                                        cycles=service.cycle_names(status.final))))
+        elif status.published and office:
+            notices.append(("following", _(
+                "%(period)s is published (%(published)s); its findings still count in %(open)s, which is not "
+                "published yet: they may still be corrected, and a change reaches only that cycle (the published "
+                "result stays as it is).", period=period, published=service.cycle_names(status.published),
+                open=service.cycle_names(status.following))))
         elif status.published:
             notices.append(("following", _(
-                "Q%(q)s %(year)s is published (%(published)s); its findings still count in %(open)s, which is not "
-                "published yet: they may still be corrected, and a change reaches only that cycle (the published "
-                "result stays as it is).", q=quarter, year=year, published=service.cycle_names(status.published),
+                "%(period)s is published (%(published)s); its findings also count in %(open)s, which is not "
+                "published yet.", period=period, published=service.cycle_names(status.published),
                 open=service.cycle_names(status.following))))
     return notices
 
@@ -104,7 +136,7 @@ def index():
         statement = statement.where(F.unit_id.in_(sorted(scope)))
     if unit_id is not None:
         statement = statement.where(F.unit_id == unit_id)
-    page = paginate(statement.order_by(F.day.desc(), F.id.desc()))
+    page = paginate_records(statement.order_by(F.day.desc(), F.id.desc()))
 
     summary = service.year_by_unit(year, scope)
     summary_units = service.units_by_id([*summary, *(f.unit_id for f in page.items)])
@@ -117,10 +149,13 @@ def index():
     rounds = service.rounds(year)
     low, high = service.year_range()
     return render_page("gov_public_evaluation/inspections/index.html", **_context(
-        year=year, quarter=quarter, unit_id=unit_id, page=page, units=summary_units, summary_rows=summary_rows,
-        choices=choices, rounds=rounds, min_rounds=service.MIN_ROUNDS,
+        year=year, quarter=quarter, unit_id=unit_id, page=page, units=summary_units,
+        summary_page=paginate_list(summary_rows), summary_count=len(summary_rows),
+        choices=choices, rounds=rounds, months=service.month_list(rounds), min_rounds=service.MIN_ROUNDS,
         years=list(range(max(high, year), min(low, year) - 1, -1)),
-        total=exact_sum([r.total for r in summary_rows]), notices=_quarter_notices(year, cycles),
+        total=exact_sum([r.total for r in summary_rows]),  # over all the units, not only the page's
+        findings_count=sum(r.findings for r in summary_rows),
+        notices=_quarter_notices(year, cycles, may_record),
         may_record=may_record, may_change=lambda f: may_record and f.day not in final_days, final_days=final_days,
         filtered=bool(quarter or unit_id)))
 
@@ -130,15 +165,16 @@ def index():
 @bp.get("/inspections/<int:finding_id>")
 @permission_required("tenant.home")
 def finding(finding_id: int):
-    """One finding: its evidence in full, whether its date is final, and its history (audit trail)."""
+    """One finding: its evidence in full, whether its date is final, and its change log (who, what,
+    which fields from what to what). How a correction would go is shown to the office only."""
     finding = _load(finding_id)
-    user = account()
+    office = may_record_findings(account())
     status = service.status_of(finding.day, service.year_cycles(finding.day.year))
     unit = db_session.get(OrgUnit, finding.unit_id)
     return render_page("gov_public_evaluation/inspections/finding.html", **_context(
-        finding=finding, unit=unit, status=status, entries=history(finding),
-        final_message=service.final_message(finding.day, status.final) if status.final else None,
-        may_change=may_record_findings(user) and not status.final))
+        finding=finding, unit=unit, status=status, log=service.change_log(history(finding)),
+        final_message=service.final_message(finding.day, status.final, office) if status.final else None,
+        office=office, may_change=office and not status.final))
 
 
 # ----------------------------------------------------------------------------------- recording

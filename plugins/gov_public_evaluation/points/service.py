@@ -10,20 +10,23 @@ removes it (after a confirmation step). Changing the points clears the verificat
 only the evidence note keeps it.
 
 Every write locks the cycle's row first and reads its state afresh (a publication waits, or the
-write sees it published), checks the entry's version against the one the form was read at (two
-editors at once: the second is refused), is audited, and brings the unit's derived inputs in step
-(:func:`plugins.gov_public_evaluation.derived.refresh_units`). Reading: a few queries per page,
-never one per unit or row. Nothing here commits.
+write sees it published), checks the entry against the one the form was read at, by its stamp (id
+and entering moment) and its version (two editors at once: the second is refused; an entry cleared
+and entered anew meanwhile is another entry, whatever its version), is audited, and brings the
+unit's derived inputs in step (:func:`plugins.gov_public_evaluation.derived.refresh_units`).
+Reading: a few queries per page, never one per unit or row. Nothing here commits.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -207,13 +210,34 @@ class Progress:
     verified: int = 0
 
 
+def applying(groups: tuple[Group, ...]) -> ColumnElement[bool]:
+    """SQL: the entry (``IndicatorEntry``, joined with the unit's ``CycleSubject``) is on an
+    indicator of the cycle's tree that applies to the unit, as :func:`applies` decides: one term per
+    distinct ``units`` setting (its codes, and the subject's code or kind listed when not empty)."""
+    classes: dict[tuple[str, ...], list[str]] = {}
+    for group in groups:
+        for leaf in group.leaves:
+            classes.setdefault(leaf.units, []).append(leaf.code)
+    terms = []
+    for units, codes in classes.items():
+        term = IndicatorEntry.code.in_(codes)
+        if units:
+            term = and_(term, or_(CycleSubject.code.in_(units), CycleSubject.unit_kind.in_(units)))
+        terms.append(term)
+    return or_(*terms) if terms else false()
+
+
 def progress(cycle: Cycle, groups: tuple[Group, ...], scope: set[int] | None = None) -> Progress:
     """Entered / applicable indicators, verified entries and complete units of the cycle (within
-    ``scope``): the subjects' codes and kinds (one query) and the entries counted per unit (one grouped query)."""
+    ``scope``): the subjects' codes and kinds (one query) and, per unit, its entries on the
+    indicators that apply to it (one grouped query; an entry on an indicator that does not apply to
+    the unit, or that the cycle's tree lacks, counts nowhere)."""
     statement = select(CycleSubject.unit_id, CycleSubject.code, CycleSubject.unit_kind).where(
         CycleSubject.cycle_id == cycle.id, CycleSubject.kind == "unit")
     counts = (select(IndicatorEntry.unit_id, func.count(), func.count(IndicatorEntry.verified_at))
-              .where(IndicatorEntry.cycle_id == cycle.id).group_by(IndicatorEntry.unit_id))
+              .join(CycleSubject, and_(CycleSubject.cycle_id == IndicatorEntry.cycle_id,
+                                       CycleSubject.unit_id == IndicatorEntry.unit_id, CycleSubject.kind == "unit"))
+              .where(IndicatorEntry.cycle_id == cycle.id, applying(groups)).group_by(IndicatorEntry.unit_id))
     if scope is not None:
         statement = statement.where(CycleSubject.unit_id.in_(sorted(scope) or [-1]))
         counts = counts.where(IndicatorEntry.unit_id.in_(sorted(scope) or [-1]))
@@ -296,26 +320,60 @@ def _version(raw: Any) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _micros(moment: datetime) -> int:
+    """A moment as whole microseconds since 1970 UTC, as either database gives it back (SQLite: naive
+    UTC; PostgreSQL: aware)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def entry_stamp(entry: IndicatorEntry | None) -> str:
+    """What names an entry in a form (``entry``, next to its ``version``): its id and the moment it
+    was entered, ``id-micros``. The id alone is not enough: SQLite gives a new row the id of the
+    last one deleted, and a new entry starts again at version 1; its entering moment differs."""
+    return "" if entry is None else f"{entry.id}-{_micros(entry.entered_at)}"
+
+
+def _expected(stamp: Any, version: Any) -> tuple[int, int, int | None] | None:
+    """The entry the form was read at: (its id, its entering moment, its version), or None when the
+    form had no entry (no stamp: a version alone names no entry, since a new entry starts again at 1)."""
+    match = re.fullmatch(r"(\d+)-(\d+)", str(stamp or "").strip())
+    return None if match is None else (int(match.group(1)), int(match.group(2)), _version(version))
+
+
 def _who(actor: str | None) -> str:
     from core.web import actor_name
 
     return actor_name(actor) or _("someone else")
 
 
-def _check_version(leaf_label: str, entry: IndicatorEntry | None, version: int | None) -> None:
-    """The entry as the form was read: none (``version`` None) or the same version."""
-    if entry is None and version is not None:
+def _check_version(leaf_label: str, entry: IndicatorEntry | None,
+                   expected: tuple[int, int, int | None] | None) -> None:
+    """The entry is still the one the form was read at (``expected``, see :func:`_expected`): none,
+    or the same entry (its id and entering moment) at the same version. A form read before the
+    entry was cleared and entered anew names the old entry: refused, though the new entry's version
+    (and, on SQLite, its id) may be the same."""
+    if entry is None and expected is not None:
         raise PointsError(_("The points of %(indicator)s were removed by someone else meanwhile; nothing was saved. "
                             "The row shows what is stored now: check it, then save again.",
                             indicator=leaf_label), status=409)
-    if entry is not None and version is None:
+    if entry is not None and (expected is None or expected[0] != entry.id):
         raise PointsError(_("%(who)s entered %(points)s points on %(indicator)s meanwhile; nothing was saved. "
                             "The row shows what is stored now next to your input: check it, then save again.",
                             who=_who(entry.entered_by), points=entry.points, indicator=leaf_label), status=409)
-    if entry is not None and entry.version != version:
+    if entry is not None and entry.version != expected[2]:
         raise PointsError(_("%(who)s changed %(indicator)s meanwhile (now %(points)s points); nothing was saved. "
                             "The row shows what is stored now next to your input: check it, then save again.",
                             who=_who(entry.entered_by), indicator=leaf_label, points=entry.points), status=409)
+    if entry is not None and _micros(entry.entered_at) != expected[1]:  # the same id and version: another entry
+        raise PointsError(_("%(who)s entered %(points)s points on %(indicator)s meanwhile; nothing was saved. "
+                            "The row shows what is stored now next to your input: check it, then save again.",
+                            who=_who(entry.entered_by), points=entry.points, indicator=leaf_label), status=409)
 
 
 def _refresh(cycle: Cycle, subject: CycleSubject, actor: str) -> None:
@@ -344,9 +402,11 @@ class Saved:
 
 
 def save(cycle: Cycle, subject: CycleSubject, leaf: Leaf, points: str, evidence: str, version: Any, actor: str,
-         confirm: bool = False) -> Saved:
+         confirm: bool = False, stamp: Any = None) -> Saved:
     """Enter, change or clear the unit's points on one indicator.
 
+    ``stamp`` (:func:`entry_stamp`) and ``version``: the entry the form was read at (both empty:
+    there was none).
     Empty points clear the entry (the unit earns 0 on it): refused until ``confirm``. Points need an
     evidence note. Changing the points clears the verification mark.
     :raises PointsError: 422 (a value), 409 (the version, the cycle's state), 404 (not the unit's indicator).
@@ -354,7 +414,7 @@ def save(cycle: Cycle, subject: CycleSubject, leaf: Leaf, points: str, evidence:
     lock_cycle(cycle)
     _taking_points(cycle)
     entry = _locked_entry(cycle, subject.unit_id, leaf.code)
-    _check_version(leaf.label, entry, _version(version))
+    _check_version(leaf.label, entry, _expected(stamp, version))
     fits = applies(leaf.units, subject.code, subject.unit_kind or "")
     points, evidence = (points or "").strip(), (evidence or "").strip()
     if not points:
@@ -374,7 +434,7 @@ def save(cycle: Cycle, subject: CycleSubject, leaf: Leaf, points: str, evidence:
     if not fits:
         raise PointsError(_("Not saved."), {"points": _(
             "Points of %(indicator)s: it does not apply to %(unit)s (%(kind)s); clear this entry.",
-            indicator=leaf.label, unit=subject.name, kind=subject.unit_kind or "")})
+            indicator=leaf.label, unit=subject.name, kind=kind_name(subject.unit_kind))})
     errors: dict[str, str] = {}
     normal = None
     try:
@@ -420,16 +480,22 @@ def _verifiable(cycle: Cycle) -> None:
 
 
 def verify(cycle: Cycle, subject: CycleSubject, leaf: Leaf, version: Any, note: str, actor: str,
-           mark: bool = True) -> IndicatorEntry:
+           mark: bool = True, stamp: Any = None) -> IndicatorEntry:
     """Mark the unit's entry on one indicator verified (with an optional note), or unmark it.
-    :raises PointsError: 409 (no entry, a changed entry, not an annual cycle, the cycle's state), 422 (the note)."""
+    ``stamp`` and ``version``: the entry the page showed. Only an entry on an indicator that
+    applies to the unit is marked (the scoring refuses the others: they are cleared, not verified).
+    :raises PointsError: 409 (no entry, a changed entry, an indicator that does not apply, not an
+        annual cycle, the cycle's state), 422 (the note)."""
     _verifiable(cycle)
     entry = _locked_entry(cycle, subject.unit_id, leaf.code)
-    given = _version(version)
     if entry is None:
         raise PointsError(_("%(indicator)s has no points entered: there is nothing to verify.",
                             indicator=leaf.label), status=409)
-    _check_version(leaf.label, entry, given)
+    _check_version(leaf.label, entry, _expected(stamp, version))
+    if mark and not applies(leaf.units, subject.code, subject.unit_kind or ""):
+        raise PointsError(_("%(indicator)s does not apply to %(unit)s (%(kind)s): the scoring refuses its entry; "
+                            "clear it instead of verifying it.", indicator=leaf.label, unit=subject.name,
+                            kind=kind_name(subject.unit_kind)), status=409)
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise PointsError(_("Not saved."), {"note": _(
@@ -449,8 +515,10 @@ def verify(cycle: Cycle, subject: CycleSubject, leaf: Leaf, version: Any, note: 
 
 
 def seen_text(entries: dict[str, IndicatorEntry]) -> str:
-    """The entries a page shows, as its verify-all form carries them: ``code:version`` pairs."""
-    return " ".join(f"{code}:{e.version}" for code, e in sorted(entries.items()))
+    """The entries a page shows, as its verify-all form carries them: ``code:stamp:version`` (the
+    stamp, :func:`entry_stamp`: an entry cleared and entered anew is another entry, though its
+    version may be the same)."""
+    return " ".join(f"{code}:{entry_stamp(e)}:{e.version}" for code, e in sorted(entries.items()))
 
 
 def verify_all(cycle: Cycle, subject: CycleSubject, groups: tuple[Group, ...], seen: str, note: str,
@@ -489,6 +557,13 @@ def stale_entries(groups: tuple[Group, ...], subject: CycleSubject,
     the scoring refuses them; the page lets the office clear them."""
     fits = {leaf.code for _g, ls in applicable(groups, subject.code, subject.unit_kind) for leaf in ls}
     return [e for code, e in sorted(entries.items()) if code not in fits]
+
+
+def kind_name(kind: str | None) -> str:
+    """A unit kind as the reader names it (村, 部门), not its key."""
+    from core.org.forms import UNIT_KIND_LABELS
+
+    return str(UNIT_KIND_LABELS.get(kind or "", kind or ""))
 
 
 def leaf_for(groups: tuple[Group, ...], code: str) -> Leaf | None:

@@ -5,8 +5,9 @@ them verified (年终核查).
 
 Each row saves on its own: htmx posts the row's form and gets the row back (with the unit's
 subtotals out of band); a plain POST redirects to the unit's page after success and gets the page
-with the row's errors otherwise. Every row carries its entry's version: a save over a newer entry is
-refused (409). Who may do what: plugins/gov_public_evaluation/policy.py (points section).
+with the row's errors otherwise. Every row names the entry it shows (its stamp: id and entering
+moment) and its version: a save over a newer entry, or over an entry cleared and entered anew since
+the row was read, is refused (409). Who may do what: plugins/gov_public_evaluation/policy.py (points section).
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def row_id(code: str) -> str:
 
 def _context(**extra) -> dict:
     return dict(text=text, actor_name=actor_name, state_label=cycle_state_name, kind_labels=UNIT_KIND_LABELS,
-                row_id=row_id, **extra)
+                row_id=row_id, stamp=service.entry_stamp, **extra)
 
 
 def _at_row(cycle, unit_id: int, code: str) -> str:
@@ -211,7 +212,7 @@ def save(cycle_id: int, unit_id: int, code: str):
     typed = {"points": "" if clearing else form.get("points", ""), "evidence": form.get("evidence", "")}
     try:
         saved = service.save(cycle, subject, leaf, typed["points"], typed["evidence"], form.get("version"), actor(),
-                             confirm=bool(form.get("confirm")))
+                             confirm=bool(form.get("confirm")), stamp=form.get("entry"))
         if saved.action in ("created", "updated", "cleared"):
             db_session.commit()
     except PointsError as exc:
@@ -223,7 +224,7 @@ def save(cycle_id: int, unit_id: int, code: str):
                 "cleared": _("%(indicator)s cleared: the unit earns 0 on it.", indicator=leaf.label),
                 "unchanged": _("%(indicator)s: nothing changed.", indicator=leaf.label)}
     if saved.action == "confirm":
-        message = _("Remove the %(points)s points of %(indicator)s? The unit then earns 0 on it.",
+        message = _("Clear the %(points)s points of %(indicator)s? The unit then earns 0 on it.",
                     points=saved.entry.points, indicator=leaf.label)
         return _row_answer(cycle, subject, code, confirm=True, message=message)
     if not _htmx():
@@ -246,7 +247,8 @@ def verify(cycle_id: int, unit_id: int, code: str):
     mark = request.form.get("mark", "1") != "0"
     note = request.form.get("note", "")
     try:
-        service.verify(cycle, subject, leaf, request.form.get("version"), note, actor(), mark=mark)
+        service.verify(cycle, subject, leaf, request.form.get("version"), note, actor(), mark=mark,
+                       stamp=request.form.get("entry"))
         db_session.commit()
     except PointsError as exc:
         db_session.rollback()

@@ -5,7 +5,8 @@ An item is dated (today or earlier), names one unit (a village or a department),
 optionally, where it was taken up (adopted_by: the county bulletin, a leader's instruction, ...).
 The same unit, date and title is the same item: a second one is refused (a unique key backs the
 check when two are saved at the same moment). Items are recorded by the office one by one or
-imported from a spreadsheet (.xlsx / .csv), all or nothing.
+imported from a spreadsheet (.xlsx / .csv), all or nothing, and corrected under the same rules
+(optimistic locking on the item's ``version``).
 
 Information reporting is assessed in annual cycles only (schemes.md §3): the annual cycle's
 ``info_reports`` input is the unit's count of the year (:func:`plugins.gov_public_evaluation.derived.report_counts`),
@@ -36,14 +37,16 @@ from sqlalchemy.exc import IntegrityError
 
 from core.audit import record, snapshot
 from core.db import db_session
+from core.i18n import current_locale
 from core.models import AuditLog, Cycle, OrgUnit, TenantScheme
 from core.models.base import utcnow
 from core.scoring.numbers import text
 from core.tenancy import current_tenant_id
 from plugins.gov_public_evaluation import derived, settings_of
 from plugins.gov_public_evaluation.inspections import service as inspections
-from plugins.gov_public_evaluation.inspections.service import (FINAL_STATES, UNIT_KINDS, cycle_names,
-                                                              parse_day, parse_unit, quarter_of, unit_label)
+from plugins.gov_public_evaluation.inspections.service import (FINAL_STATES, UNIT_KINDS, cycle_names, listing,
+                                                              parse_day, parse_unit, quarter_of, refresh_pairs,
+                                                              unit_label)
 from plugins.gov_public_evaluation.reports.models import InfoReport
 
 SCHEME_ID = derived.SCHEME_ID
@@ -62,6 +65,10 @@ COLUMNS = {
 }
 REQUIRED_COLUMNS = ("date", "unit", "title")
 TEMPLATE_HEADERS = {"zh": ("日期", "单位代码", "标题", "采用情况"), "en": ("date", "unit", "title", "adopted_by")}
+# The templates' example row: its title says it is one; an import refuses a row left with it.
+EXAMPLE_TITLES = {"zh": "示例：春耕备耕工作进展（导入前请删除此行）",
+                  "en": "Example: spring ploughing progress (delete this row before importing)"}
+EXAMPLE_ADOPTED = {"zh": "县政务信息 第12期", "en": "County bulletin No. 12"}
 
 
 def today() -> date:
@@ -102,10 +109,15 @@ def final_cycles(cycles: list[Cycle]) -> list[Cycle]:
     return cycles if cycles and all(c.state in FINAL_STATES for c in cycles) else []
 
 
-def final_message(year: int, cycles: list[Cycle]) -> str:
+def final_message(year: int, cycles: list[Cycle], office: bool = True) -> str:
+    """Why the items of ``year`` no longer change; what to do instead only for the office
+    (``office``), who records them: read-only viewers get the fact alone."""
+    if not office:
+        return _("The information reports of %(year)s are final: the year's annual cycle is published or closed "
+                 "(%(cycles)s).", year=year, cycles=cycle_names(cycles))
     return _("The information reports of %(year)s are final: the year's annual cycle is published or closed "
-             "(%(cycles)s). Items of %(year)s can no longer be added or deleted; a correction goes through an "
-             "appeal against the result.", year=year, cycles=cycle_names(cycles))
+             "(%(cycles)s). Items of %(year)s can no longer be added, changed or deleted; a correction goes through "
+             "an appeal against the result.", year=year, cycles=cycle_names(cycles))
 
 
 def refuse_final(years: Iterable[int]) -> None:
@@ -160,8 +172,9 @@ def clean_title(raw: Any) -> str:
     return " ".join(str(raw or "").split())
 
 
-def check_form(form: Mapping[str, Any]) -> ReportForm:
-    """The form's fields, each checked: :raises ReportError: (422) with one message per field."""
+def check_form(form: Mapping[str, Any], include_unit: int | None = None) -> ReportForm:
+    """The form's fields, each checked (``include_unit``: an item's current unit, accepted even if it
+    is no longer active): :raises ReportError: (422) with one message per field."""
     errors: dict[str, str] = {}
     day = unit = None
     try:
@@ -169,7 +182,7 @@ def check_form(form: Mapping[str, Any]) -> ReportForm:
     except ValueError as exc:
         errors["day"] = _("Date: %(problem)s", problem=str(exc))
     try:
-        unit = parse_unit(form.get("unit_id"))
+        unit = parse_unit(form.get("unit_id"), [include_unit] if include_unit else [])
     except ValueError as exc:
         errors["unit_id"] = _("Unit: %(problem)s", problem=str(exc))
     title = clean_title(form.get("title"))
@@ -182,7 +195,7 @@ def check_form(form: Mapping[str, Any]) -> ReportForm:
         errors["adopted_by"] = _("Taken up by: %(n)s characters; at most %(max)s are allowed.", n=len(adopted),
                                  max=ADOPTED_MAX)
     if errors:
-        raise ReportError(_("The item is not recorded: correct the fields marked below."), errors)
+        raise ReportError(_("The item is not saved: correct the fields marked below."), errors)
     return ReportForm(day, unit, title, adopted)
 
 
@@ -237,16 +250,61 @@ def record_report(form: Mapping[str, Any], actor: str) -> InfoReport:
     return add_report(check_form(form), actor)
 
 
-def delete_report(report: InfoReport, actor: str) -> None:
-    """Delete an item, audited; the year's open annual cycles follow.
-    :raises ReportError: 409 when the year is final or the item is gone already."""
+def stale_message() -> str:
+    return _("The item was changed by someone else since this page was loaded; your entries are kept below: "
+             "check the item as it is now, then save again.")
+
+
+def update_report(report: InfoReport, values: ReportForm, version: int | None, actor: str) -> bool:
+    """Correct an item (date, unit, title, adopted_by) under the rules of :func:`add_report`:
+    optimistic locking (``version`` is the one the form was built from), audited; the open annual
+    cycles of the old and the new unit and date follow. :return: whether anything changed.
+    :raises ReportError: 409 when either year is final, the corrected item is already recorded or
+    the item changed meanwhile (a race the version column catches raises
+    :class:`sqlalchemy.orm.exc.StaleDataError` at the flush)."""
+    if version is None or version != report.version:
+        raise ReportError(stale_message(), status=409)
+    refuse_final([report.day.year, values.day.year])
+    wanted = {"day": values.day, "unit_id": values.unit.id, "title": values.title, "adopted_by": values.adopted_by}
+    changed = {k: v for k, v in wanted.items() if getattr(report, k) != v}
+    if not changed:
+        return False
+    if {"day", "unit_id", "title"} & set(changed):
+        existing = _existing(values.unit.id, values.day, values.title)
+        if existing is not None and existing.id != report.id:
+            raise ReportError(duplicate_message(values.unit, values.day, values.title, existing), status=409)
+    before = snapshot(report, AUDITED)
+    old = (report.unit_id, report.day)
+    for key, value in changed.items():
+        setattr(report, key, value)
+    try:
+        db_session.flush()
+    except IntegrityError:  # the same item saved elsewhere at the same moment: the unique key holds
+        db_session.rollback()
+        unit = db_session.get(OrgUnit, values.unit.id)
+        raise ReportError(duplicate_message(unit, values.day, values.title,
+                                            _existing(unit.id, values.day, values.title)), status=409) from None
+    after = snapshot(report, AUDITED)
+    record("gov_info_report.edit", report, before={k: before[k] for k in changed},
+           after={k: after[k] for k in changed}, actor=actor)
+    refresh_pairs([old, (report.unit_id, report.day)], actor)
+    return True
+
+
+def delete_report(report: InfoReport, version: int | None, actor: str) -> None:
+    """Delete an item (``version``: the one the confirmation showed), audited; the year's open
+    annual cycles follow. :raises ReportError: 409 when the year is final, or the item changed or
+    was deleted meanwhile."""
+    if version is None or version != report.version:
+        raise ReportError(stale_message(), status=409)
     refuse_final([report.day.year])
     unit_id, day, before = report.unit_id, report.day, snapshot(report, AUDITED)
     record("gov_info_report.delete", report, before=before, actor=actor)
-    gone = db_session.execute(delete(InfoReport).where(InfoReport.id == report.id)
+    gone = db_session.execute(delete(InfoReport).where(InfoReport.id == report.id, InfoReport.version == version)
                               .execution_options(synchronize_session=False)).rowcount
     if gone != 1:
-        raise ReportError(_("This item was deleted by someone else meanwhile."), status=409)
+        raise ReportError(_("The item was changed or deleted by someone else meanwhile; check it again."),
+                          status=409)
     db_session.expunge(report)
     derived.refresh_units([unit_id], actor, day=day)
 
@@ -401,21 +459,46 @@ def _header(row: list[Any]) -> tuple[dict[str, int], list[str]]:
     return found, ignored
 
 
+def column_names() -> dict[str, str]:
+    """The import's columns as the template's header names them in the page's language."""
+    return dict(zip(COLUMNS, TEMPLATE_HEADERS["zh" if current_locale() == "zh" else "en"]))
+
+
+def _column_labels(header: list[Any], columns: dict[str, int]) -> dict[str, str]:
+    """How a problem names each column: as the template's header does in the page's language, with
+    the file's own heading added when it differs (a file headed in the other language)."""
+    names = column_names()
+    labels = {}
+    for key, name in names.items():
+        index = columns.get(key)
+        heading = " ".join(_cell_text(header[index]).split()) if index is not None else ""
+        labels[key] = (name if not heading or heading.casefold() == name.casefold()
+                       else _("%(name)s (%(heading)s)", name=name, heading=heading))
+    return labels
+
+
 def import_rows(filename: str, rows: list[list[Any]], actor: str) -> ImportReport:
     """Import the rows (a header row, then date, unit code, title, adopted_by), all or nothing:
     every bad row and column is named and nothing is written; an item already recorded (or repeated
     in the file) is skipped and named. One bulk insert; the open annual cycles of the years follow.
     :raises ImportRefused: with every problem."""
     rows = [r for r in rows if any(_cell_text(c) for c in r)]
+    names = column_names()
     if not rows:
-        raise ImportRefused([_("%(file)s is empty: the first row names the columns date, unit, title, adopted_by.",
-                               file=filename)])
+        raise ImportRefused([_("%(file)s is empty: the first row names the columns %(columns)s.", file=filename,
+                               columns=listing(names.values()))])
     columns, ignored = _header(rows[0])
     lacking = [c for c in REQUIRED_COLUMNS if c not in columns]
     if lacking:
-        raise ImportRefused([_("Row 1: the header row lacks the column(s) %(columns)s; the columns are date (日期), "
-                               "unit (单位代码), title (标题) and adopted_by (采用情况, optional).",
-                               columns=", ".join(lacking))])
+        raise ImportRefused([_("Row 1: the header row lacks the column(s) %(columns)s; the template's columns are "
+                               "%(all)s (the last one is optional).", columns=listing(names[c] for c in lacking),
+                               all=listing(names.values()))])
+    label = _column_labels(rows[0], columns)
+    examples = set(EXAMPLE_TITLES.values())
+
+    def problem(number: int, key: str, text: str) -> str:
+        return _("Row %(row)s, column %(column)s: %(problem)s", row=number, column=label[key], problem=text)
+
     units = {u.code: u for u in db_session.scalars(select(OrgUnit))}
     problems: list[str] = []
     checked: list[tuple[int, date, OrgUnit, str, str]] = []
@@ -431,22 +514,25 @@ def import_rows(filename: str, rows: list[list[Any]], actor: str) -> ImportRepor
             day = parse_day(raw_day.date() if isinstance(raw_day, datetime) else
                             raw_day.isoformat() if isinstance(raw_day, date) else _cell_text(raw_day))
         except ValueError as exc:
-            row_problems.append(_("Row %(row)s, column date: %(problem)s", row=number, problem=str(exc)))
+            row_problems.append(problem(number, "date", str(exc)))
         code = _cell_text(cell("unit"))
         unit = units.get(code)
         if unit is None or not unit.active or unit.kind not in UNIT_KINDS:
-            row_problems.append(_("Row %(row)s, column unit: “%(value)s” is not the code of an active village or "
-                                  "department of this organisation.", row=number, value=code[:40]))
+            row_problems.append(problem(number, "unit", _(
+                "“%(value)s” is not the code of an active village or department of this township.", value=code[:40])))
         title = clean_title(cell("title"))
         if not title:
-            row_problems.append(_("Row %(row)s, column title: required.", row=number))
+            row_problems.append(problem(number, "title", _("required: the title of the item the unit reported.")))
+        elif title in examples:
+            row_problems.append(problem(number, "title", _(
+                "this is the template's example row; delete it, or replace it with an item, before importing.")))
         elif len(title) > TITLE_MAX:
-            row_problems.append(_("Row %(row)s, column title: %(n)s characters; at most %(max)s are allowed.",
-                                  row=number, n=len(title), max=TITLE_MAX))
+            row_problems.append(problem(number, "title", _("%(n)s characters; at most %(max)s are allowed.",
+                                                           n=len(title), max=TITLE_MAX)))
         adopted = clean_title(cell("adopted_by"))
         if len(adopted) > ADOPTED_MAX:
-            row_problems.append(_("Row %(row)s, column adopted_by: %(n)s characters; at most %(max)s are allowed.",
-                                  row=number, n=len(adopted), max=ADOPTED_MAX))
+            row_problems.append(problem(number, "adopted_by", _("%(n)s characters; at most %(max)s are allowed.",
+                                                                n=len(adopted), max=ADOPTED_MAX)))
         problems.extend(row_problems)
         if not row_problems:
             checked.append((number, day, unit, title, adopted))
@@ -458,8 +544,8 @@ def import_rows(filename: str, rows: list[list[Any]], actor: str) -> ImportRepor
             finals[year] = final
     for number, day, unit, title, _adopted in checked:
         if day.year in finals:
-            problems.append(_("Row %(row)s, column date: %(value)s: %(problem)s", row=number, value=day.isoformat(),
-                              problem=final_message(day.year, finals[day.year])))
+            problems.append(problem(number, "date", _("%(value)s: %(reason)s", value=day.isoformat(),
+                                                      reason=final_message(day.year, finals[day.year]))))
     if problems:
         raise ImportRefused(problems)
     report = ImportReport(filename=filename, ignored_columns=ignored)
@@ -516,17 +602,36 @@ def _without_duplicates(checked: list[tuple], skipped: list[str]) -> list[tuple]
     return fresh
 
 
+def template_rows(locale: str) -> list[list[Any]]:
+    """The template's header row in the language, and one example row that says it is one: dated
+    today, naming the first village (or department) of the tenant. An import refuses the example
+    row if it is left in (its title gives it away)."""
+    key = "zh" if locale == "zh" else "en"
+    code = db_session.scalar(select(OrgUnit.code).where(OrgUnit.active.is_(True), OrgUnit.kind.in_(UNIT_KINDS))
+                             .order_by(OrgUnit.kind.desc(), OrgUnit.sort_order, OrgUnit.code).limit(1)) or "V01"
+    return [list(TEMPLATE_HEADERS[key]), [today(), code, EXAMPLE_TITLES[key], EXAMPLE_ADOPTED[key]]]
+
+
 def template_csv(locale: str) -> str:
+    """The import template as CSV: the header row and the example row."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(TEMPLATE_HEADERS.get(locale, TEMPLATE_HEADERS["en"]))
+    writer = csv.writer(buffer)
+    for row in template_rows(locale):
+        writer.writerow([value.isoformat() if isinstance(value, date) else value for value in row])
     return buffer.getvalue()
 
 
 def template_xlsx(locale: str) -> bytes:
+    """The import template as a workbook: the header row and the example row (its date a date cell)."""
     book = Workbook()
     sheet = book.active
     sheet.title = "信息报送" if locale == "zh" else "reports"
-    sheet.append(list(TEMPLATE_HEADERS.get(locale, TEMPLATE_HEADERS["en"])))
+    header, example = template_rows(locale)
+    sheet.append(header)
+    sheet.append(example)
+    sheet["A2"].number_format = "yyyy-mm-dd"
+    for column, width in zip("ABCD", (12, 10, 48, 24)):
+        sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

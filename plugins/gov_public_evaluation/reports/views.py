@@ -1,6 +1,6 @@
 """The information-report pages (信息报送): the year's overview per unit (items per quarter and in
 the year, the minimum for the unit's kind, the shortfall and its deduction), the year's items,
-recording and deleting an item, and importing a spreadsheet of items.
+recording, correcting and deleting an item, and importing a spreadsheet of items.
 
 The office (效能办) records; leaders read every unit's, unit heads their own units'. Every page
 answers htmx requests with the block its target names (``#results``, ``#report-form``,
@@ -12,6 +12,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.audit import history
 
 from core.cycles.service import CycleError
 from core.db import db_session
@@ -20,8 +23,9 @@ from core.models import OrgUnit
 from core.policy import permission_required, tenant_user
 from core.scoring.numbers import exact_sum
 from core.slots import MenuItem
-from core.web import actor_name, paginate, redirect_after, render_page
+from core.web import actor_name, paginate_list, redirect_after, render_page
 from plugins.gov_public_evaluation.inspections import service as units_service
+from plugins.gov_public_evaluation.inspections.views import paginate_records
 from plugins.gov_public_evaluation.policy import (may_list_unit_records, may_record_findings, may_view_unit_records,
                                                   readable_units)
 from plugins.gov_public_evaluation.reports import models, service  # noqa: F401 (models: the tables register)
@@ -38,7 +42,8 @@ def _context(**extra) -> dict:
     """What every page's template uses."""
     return dict(unit_label=units_service.unit_label, kind_label=units_service.kind_label, actor_name=actor_name,
                 cycle_state_name=cycle_state_name, cycle_names=units_service.cycle_names,
-                number_text=service.deduction_text, **extra)
+                quarter_name=units_service.quarter_name, quarter_of_year=units_service.quarter_of_year,
+                listing=units_service.listing, number_text=service.deduction_text, **extra)
 
 
 def _load(report_id: int) -> InfoReport:
@@ -78,28 +83,33 @@ def index():
         statement = statement.where(R.unit_id.in_(sorted(scope)))
     if unit_id is not None:
         statement = statement.where(R.unit_id == unit_id)
-    page = paginate(statement.order_by(R.day.desc(), R.id.desc()))
+    page = paginate_records(statement.order_by(R.day.desc(), R.id.desc()))
     units = {r.unit.id: r.unit for r in rows}
     units.update(units_service.units_by_id(r.unit_id for r in page.items if r.unit_id not in units))
     final = service.final_cycles(cycles)
     may_record = may_record_findings(user)
     low, high = service.year_range()
     return render_page("gov_public_evaluation/reports/index.html", **_context(
-        year=year, quarter=quarter, unit_id=unit_id, rows=rows, rules=rules, page=page, units=units,
-        choices=[r.unit for r in rows], years=list(range(max(high, year), min(low, year) - 1, -1)), cycles=cycles,
-        elapsed=service.elapsed_quarters(year), final_message=service.final_message(year, final) if final else None,
+        year=year, quarter=quarter, unit_id=unit_id, overview=paginate_list(rows), unit_count=len(rows), rules=rules,
+        page=page, units=units, choices=[r.unit for r in rows],
+        years=list(range(max(high, year), min(low, year) - 1, -1)), cycles=cycles,
+        elapsed=service.elapsed_quarters(year),
+        final_message=service.final_message(year, final, may_record) if final else None,
+        # the totals are over all the units, not only the overview's page
         totals={"reported": sum(r.reported for r in rows), "shortfall": sum(r.shortfall for r in rows),
                 "deduction": exact_sum([r.deduction for r in rows]),
                 "quarters": {q: sum(r.quarters.get(q, 0) for r in rows) for q in range(1, 5)}},
-        behind=sum(1 for r in rows if r.behind), may_record=may_record, may_delete=may_record and not final,
+        behind=sum(1 for r in rows if r.behind), may_record=may_record, may_change=may_record and not final,
         filtered=bool(quarter or unit_id)))
 
 
 # ----------------------------------------------------------------------------------- recording
 
-def _form_context(values: dict, errors: dict, message: str | None = None) -> dict:
-    return _context(values=values, errors=errors, message=message, choices=units_service.unit_choices(),
-                    today=units_service.today().isoformat())
+def _form_context(values: dict, errors: dict, message: str | None = None, report: InfoReport | None = None,
+                  **extra) -> dict:
+    choices = units_service.unit_choices([report.unit_id] if report is not None else [])
+    return _context(values=values, errors=errors, message=message, choices=choices, report=report,
+                    today=units_service.today().isoformat(), **extra)
 
 
 @bp.route("/reports/new", methods=["GET", "POST"])
@@ -140,13 +150,65 @@ def new():
     return redirect_after(url_for(".index", year=day.year))
 
 
+# ----------------------------------------------------------------------------------- correcting
+
+def _values_of(report: InfoReport) -> dict:
+    return {"day": report.day.isoformat(), "unit_id": str(report.unit_id), "title": report.title,
+            "adopted_by": report.adopted_by, "version": str(report.version)}
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@permission_required("tenant.home")
+def edit(report_id: int):
+    """The office corrects an item (date, unit, title, where it was taken up) under the rules of a
+    new one: the same unit, date and title as another item is refused (409, that item named), and so
+    is a year whose annual cycle is published (the old and the new date). A change made meanwhile
+    gives 409 with the entries kept (the form carries the version it was built from). Below the
+    form: the item's change log."""
+    report = _load(report_id)
+    allowed(may_record_findings(account()))
+    template = "gov_public_evaluation/reports/edit.html"
+    final = service.final_cycles(service.annual_cycles(report.day.year))
+    if request.method == "GET":
+        message = service.final_message(report.day.year, final) if final else None
+        return render_page(template, **_form_context(
+            _values_of(report), {}, message, report, final=bool(final), current=None,
+            log=units_service.change_log(history(report)))), (409 if final else 200)
+    values = request.form.to_dict()
+    try:
+        checked = service.check_form(values, include_unit=report.unit_id)
+        changed = service.update_report(report, checked, units_service.as_id(values.get("version")), actor())
+        described, year = service.describe(report, checked.unit), report.day.year
+        db_session.commit()
+    except (ReportError, CycleError, StaleDataError) as exc:
+        db_session.rollback()
+        report = db_session.get(InfoReport, report_id)
+        if report is None:
+            abort(404)
+        if isinstance(exc, ReportError):
+            message, errors, code = str(exc), exc.errors, exc.status
+        else:
+            message, errors, code = (service.stale_message() if isinstance(exc, StaleDataError) else str(exc)), {}, 409
+        final = service.final_cycles(service.annual_cycles(report.day.year))
+        current = None
+        if code == 409 and not final and units_service.as_id(values.get("version")) != report.version:
+            current = report  # changed meanwhile: shown above the entries, which may then be saved over it
+            values["version"] = str(report.version)
+        return render_page(template, **_form_context(values, errors, message, report, final=bool(final),
+                                                     current=current,
+                                                     log=units_service.change_log(history(report)))), code
+    flash(_("Item saved: %(item)s.", item=described) if changed else _("Nothing changed."), "success")
+    return redirect_after(url_for(".index", year=year))
+
+
 # ----------------------------------------------------------------------------------- deleting
 
 @bp.route("/reports/<int:report_id>/delete", methods=["GET", "POST"])
 @permission_required("tenant.home")
 def delete(report_id: int):
     """Delete an item after a confirmation step showing it, while the year's annual cycle is not yet
-    published (409 otherwise, the cycle named)."""
+    published (409 otherwise, the cycle named); a confirmation out of date (the item changed since)
+    refuses the deletion (409)."""
     report = _load(report_id)
     allowed(may_record_findings(account()))
     final = service.final_cycles(service.annual_cycles(report.day.year))
@@ -157,14 +219,14 @@ def delete(report_id: int):
         return render_page("gov_public_evaluation/reports/delete.html", **context), (409 if final else 200)
     described = service.describe(report)
     try:
-        service.delete_report(report, actor())
+        service.delete_report(report, units_service.as_id(request.form.get("version")), actor())
         db_session.commit()
     except (ReportError, CycleError) as exc:
         db_session.rollback()
         report = db_session.get(InfoReport, report_id)
         if report is None:
             abort(404)
-        context.update(report=report, message=str(exc))
+        context.update(report=report, unit=db_session.get(OrgUnit, report.unit_id), message=str(exc))
         return render_page("gov_public_evaluation/reports/delete.html", **context), 409
     flash(_("Item deleted: %(item)s.", item=described), "success")
     return redirect_after(back)
@@ -175,15 +237,16 @@ def delete(report_id: int):
 @bp.get("/reports/template.<fmt>")
 @permission_required("tenant.home")
 def template(fmt: str):
-    """The import template (.xlsx or .csv): the header row 日期/date, 单位代码/unit, 标题/title, 采用情况/adopted_by."""
+    """The import template (.xlsx or .csv): the header row 日期/date, 单位代码/unit, 标题/title, 采用情况/adopted_by
+    in the page's language, and one example row (dated today, its title saying it is an example)."""
     require_scheme()
     allowed(may_record_findings(account()))
     locale = current_locale()
     if fmt == "xlsx":
         body = service.template_xlsx(locale)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    elif fmt == "csv":
-        body, mimetype = "\ufeff" + service.template_csv(locale), "text/csv; charset=utf-8"
+    elif fmt == "csv":  # text/* gets "; charset=utf-8" from Flask: named once
+        body, mimetype = "\ufeff" + service.template_csv(locale), "text/csv"
     else:
         abort(404)
     return Response(body, mimetype=mimetype, headers={

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Callable, Iterable
@@ -29,8 +29,11 @@ from core.cycles.service import DERIVED_STATES
 from core.db import db_session
 from core.models import Cycle, CycleResult, CycleSubject
 from core.scoring.blocks import competition_ranks, ranks_from_bottom
-from core.scoring.numbers import NumberError, exact, exact_sum, text
+from core.i18n import current_locale
+from core.models import Person, RoleMembership, User
+from core.scoring.numbers import NumberError, exact, exact_sum, text, to_decimal
 from plugins.gov_public_evaluation import derived, settings_of
+from plugins.gov_public_evaluation.labels import formula_text
 from plugins.gov_public_evaluation.scoring import config
 
 SCHEME_ID = "gov-public-evaluation"
@@ -83,6 +86,24 @@ def number(value: Fraction | Decimal | int | None) -> str:
     if value is None:
         return "—"
     return text(Fraction(value))
+
+
+def score(value: Fraction | Decimal | int | str | None) -> str:
+    """A score (a total, a public score) with its two decimals, exactly as stored (no float on the
+    way): ``85.50``, ``-1.25``; "—" for none or unreadable."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return format(to_decimal(exact(value), 2), "f")
+    except (NumberError, TypeError, ValueError):
+        return "—"
+
+
+def percent(part: int, whole: int) -> int | None:
+    """``part`` of ``whole`` in whole percent, rounded half up in integers; None when ``whole`` is 0."""
+    if not whole:
+        return None
+    return (200 * part + whole) // (2 * whole)
 
 
 # ----------------------------------------------------------------------------------- labels
@@ -166,7 +187,18 @@ class Rankings:
     reward_top: int
     accountability_bottom: int
     per_missing: Fraction
-    formula: str = ""                     # the total's formula (total_formula)
+    formula: str = ""                     # the total's formula (total_formula), as the settings write it
+    heads: dict[int, list[str]] = field(default_factory=dict)  # unit -> its heads' names (see with_heads)
+
+    @property
+    def formula_text(self) -> str:
+        """The formula with its terms named in the page's language (指标考核得分 × 70% + ...)."""
+        return formula_text(self.formula, current_locale())
+
+    def head_names(self, row: "UnitRow") -> str:
+        """The unit's head (主要领导) as recorded (their accounts' names), "—" when none is."""
+        names = self.heads.get(row.unit_id) if row.unit_id is not None else None
+        return "、".join(names) if names else "—"
 
     @property
     def computed(self) -> bool:
@@ -277,6 +309,33 @@ def rankings(cycle: Cycle, check_records: bool = True) -> Rankings:
     return Rankings(cycle=cycle, groups=groups, rows=rows, annual=annual, reward_top=cfg.reward_top,
                     accountability_bottom=cfg.accountability_bottom, per_missing=cfg.per_missing,
                     formula=cfg.formula.source)
+
+
+def unit_heads(unit_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each unit's heads (主要领导): the active accounts holding the unit-head role for that very unit
+    (not for a unit above it), named by their person record, else their account's display name.
+    One query whatever the number of units."""
+    wanted = sorted({u for u in unit_ids if u is not None})
+    if not wanted:
+        return {}
+    found: dict[int, list[str]] = defaultdict(list)
+    for unit_id, display_name, person_name in db_session.execute(
+            select(RoleMembership.unit_id, User.display_name, Person.name)
+            .join(User, User.id == RoleMembership.user_id)
+            .outerjoin(Person, Person.id == User.person_id)
+            .where(RoleMembership.role == "unit_head", RoleMembership.unit_id.in_(wanted), User.active.is_(True))
+            .order_by(RoleMembership.unit_id, User.username)):
+        name = person_name or display_name
+        if name and name not in found[unit_id]:
+            found[unit_id].append(name)
+    return dict(found)
+
+
+def with_heads(table: Rankings) -> Rankings:
+    """The rankings with the heads of the units facing accountability (one query)."""
+    table.heads = unit_heads(r.unit_id for r in table.rows
+                             if any(flag_parts(f)[0] == "accountability" for f in r.flags))
+    return table
 
 
 # ----------------------------------------------------------------------------------- a year's cycles
@@ -391,6 +450,102 @@ def progress(year: int, visible: Callable[[str], bool], periods: Iterable[str] |
     return Progress(year=year, columns=columns, rows=sorted(rows.values(), key=sort_key))
 
 
+# ----------------------------------------------------------------------------------- a unit head's own units
+
+@dataclass
+class OwnCycle:
+    """One cycle of a unit head's unit: its result when the cycle is published, else only its state."""
+
+    cycle: Cycle
+    unit_id: int
+    result_id: int | None = None
+    score: Decimal | None = None
+    rank: int | None = None
+    flags: tuple[str, ...] = ()
+    ranked: int | None = None     # how many units the cycle ranked
+    consequences: list[tuple[str, str]] = field(default_factory=list)  # (reward / accountability, indicator name)
+
+    @property
+    def published(self) -> bool:
+        return self.cycle.state in PUBLISHED
+
+    @property
+    def year(self) -> int:
+        return int(self.cycle.period[:4])
+
+    @property
+    def quarter(self) -> int | None:
+        return None if derived.is_annual(self.cycle.period) else QUARTERS.index(self.cycle.period[5:]) + 1
+
+
+@dataclass
+class OwnUnit:
+    unit_id: int
+    code: str
+    name: str
+    kind: str
+    cycles: list[OwnCycle]
+
+
+def own_unit_list(unit_ids: Iterable[int]) -> list[OwnUnit]:
+    """The units (in the org tree's order), their cycles not loaded yet: one query."""
+    from core.models import OrgUnit
+
+    wanted = sorted(set(unit_ids))
+    if not wanted:
+        return []
+    return [OwnUnit(unit_id, code, name, kind, []) for unit_id, code, name, kind in db_session.execute(
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind)
+        .where(OrgUnit.id.in_(wanted)).order_by(OrgUnit.sort_order, OrgUnit.code))]
+
+
+def own_units(units: list[OwnUnit]) -> list[OwnUnit]:
+    """A unit head's units (a page of :func:`own_unit_list`) with the township cycles they take part
+    in (every state but draft), the newest period first: the total, rank and flags of the published
+    (and closed) ones, only the state of the others (results before publication are not the
+    units'). Two queries whatever the number of units and cycles."""
+    wanted = sorted({u.unit_id for u in units})
+    if not wanted:
+        return units
+    rows: dict[int, list[OwnCycle]] = defaultdict(list)
+    published: set[int] = set()
+    for cycle, unit_id, result_id, score_, rank, flags in db_session.execute(
+            select(Cycle, CycleSubject.unit_id, CycleResult.id, CycleResult.score, CycleResult.rank, CycleResult.flags)
+            .join(CycleSubject, CycleSubject.cycle_id == Cycle.id)
+            .outerjoin(CycleResult, CycleResult.subject_id == CycleSubject.id)
+            .where(Cycle.scheme_id == SCHEME_ID, Cycle.state != "draft", CycleSubject.kind == "unit",
+                   CycleSubject.unit_id.in_(wanted))):
+        row = OwnCycle(cycle, unit_id)
+        if cycle.state in PUBLISHED and result_id is not None:
+            row.result_id, row.score, row.rank = result_id, score_, rank
+            row.flags = tuple(str(f) for f in flags or ())
+            published.add(cycle.id)
+        rows[unit_id].append(row)
+    ranked: dict[int, int] = {}
+    if published:
+        ranked = {cycle_id: int(n) for cycle_id, n in db_session.execute(
+            select(CycleResult.cycle_id, func.count()).join(CycleSubject, CycleSubject.id == CycleResult.subject_id)
+            .where(CycleResult.cycle_id.in_(sorted(published)), CycleSubject.kind == "unit")
+            .group_by(CycleResult.cycle_id))}
+
+    def newest(row: OwnCycle):
+        period = row.cycle.period
+        return (-row.year, 0 if derived.is_annual(period) else 1, -(row.quarter or 0), -row.cycle.id)
+
+    names: dict[int, dict[str, str]] = {}
+    for unit in units:
+        unit.cycles = sorted(rows.get(unit.unit_id, []), key=newest)
+        for row in unit.cycles:
+            if row.result_id is None:
+                continue
+            row.ranked = ranked.get(row.cycle.id)
+            if row.flags and row.cycle.id not in names:
+                names[row.cycle.id] = {g.code: g.name for g in groups_of(row.cycle)}
+            row.consequences = [(kind, names.get(row.cycle.id, {}).get(code, code))
+                                for kind, code in map(flag_parts, row.flags)]
+    return units
+
+
 # ----------------------------------------------------------------------------------- the bulletins
 
 @dataclass
@@ -403,7 +558,7 @@ class CategoryCount:
 
     @property
     def percent(self) -> int | None:
-        return round(100 * self.responses / self.target) if self.target else None
+        return percent(self.responses, self.target)
 
 
 @dataclass
@@ -416,12 +571,14 @@ class UnitParticipation:
 
 @dataclass
 class Participation:
-    """The survey of one cycle (公众评议): responses per respondent category against the target."""
+    """The survey of one cycle (公众评议): responses per respondent category against the target; per
+    unit (``per_unit``) for the bulletin's main cycle only (empty otherwise)."""
 
     cycle: Cycle
     units: int
     categories: list[CategoryCount]
     per_unit: list[UnitParticipation]
+    short_units: int = 0         # units below the quota in at least one category
 
     @property
     def responses(self) -> int:
@@ -431,24 +588,24 @@ class Participation:
     def target(self) -> int:
         return sum(c.target for c in self.categories)
 
-    @property
-    def short_units(self) -> int:
-        return sum(1 for u in self.per_unit if u.below)
 
-
-def participation(cycles: list[Cycle]) -> list[Participation]:
-    """Responses per unit, category and way in of each cycle, against its quotas: three grouped
-    queries for all the cycles together."""
+def participation(cycles: list[Cycle], detail: int | None = None) -> list[Participation]:
+    """Responses per category and way in of each cycle against its quotas, how many units fall short
+    of a quota, and for the cycle ``detail`` (the bulletin's main cycle) the table per unit. Three
+    grouped queries for all the cycles together, then one pass over the grouped rows: the work grows
+    with the rows and the units, never with their product."""
     if not cycles:
         return []
     from plugins.gov_public_evaluation.survey.models import SurveyQuota, SurveyResponse as R
 
     ids = [c.id for c in cycles]
-    counts: dict[int, dict[tuple[int, str, str], int]] = defaultdict(dict)
+    by_channel: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    by_unit: dict[int, dict[Any, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for cycle_id, unit_id, category, channel, n in db_session.execute(
             select(R.cycle_id, R.unit_id, R.category, R.channel, func.count()).where(R.cycle_id.in_(ids))
             .group_by(R.cycle_id, R.unit_id, R.category, R.channel)):
-        counts[cycle_id][(unit_id, category, channel)] = int(n)
+        by_channel[cycle_id][category][channel] += int(n)
+        by_unit[cycle_id][unit_id][category] += int(n)
     quotas: dict[int, dict[str, int]] = defaultdict(dict)
     for cycle_id, category, per_unit in db_session.execute(
             select(SurveyQuota.cycle_id, SurveyQuota.category, SurveyQuota.per_unit)
@@ -465,23 +622,19 @@ def participation(cycles: list[Cycle]) -> list[Participation]:
         categories = settings_of(cycle.settings).survey_categories
         quota = {c.code: quotas[cycle.id].get(c.code, c.quota) for c in categories}
         n_units = len(units[cycle.id])
-        rows = []
-        for category in categories:
-            channels: dict[str, int] = defaultdict(int)
-            for (_unit, cat, channel), n in counts[cycle.id].items():
-                if cat == category.code:
-                    channels[channel] += n
-            rows.append(CategoryCount(category.code, category.name, sum(channels.values()),
-                                      quota[category.code] * n_units, dict(channels)))
-        per_unit = []
+        channels = by_channel.get(cycle.id, {})
+        rows = [CategoryCount(c.code, c.name, sum(channels.get(c.code, {}).values()), quota[c.code] * n_units,
+                              dict(channels.get(c.code, {})))
+                for c in categories]
+        counted = by_unit.get(cycle.id, {})
+        per_unit, short = [], 0
         for unit_id, code, name in units[cycle.id]:
-            by_category: dict[str, int] = defaultdict(int)
-            for (unit, cat, _channel), n in counts[cycle.id].items():
-                if unit == unit_id:
-                    by_category[cat] += n
-            per_unit.append(UnitParticipation(code, name, dict(by_category),
-                                              {c.code for c in categories if by_category[c.code] < quota[c.code]}))
-        found.append(Participation(cycle, n_units, rows, per_unit))
+            counts = counted.get(unit_id, {})
+            below = {c.code for c in categories if counts.get(c.code, 0) < quota[c.code]}
+            short += bool(below)
+            if cycle.id == detail:
+                per_unit.append(UnitParticipation(code, name, dict(counts), below))
+        found.append(Participation(cycle, n_units, rows, per_unit, short))
     return found
 
 
@@ -517,37 +670,77 @@ def inspections(cycles: list[Cycle]) -> list[InspectionRow]:
 
 @dataclass
 class ReportRow:
+    unit_id: int | None
     code: str
     name: str
     kind: str | None
     reported: int
-    minimum: int | None
+    minimum: int | None          # the year's minimum for the unit's kind
     shortfall: Fraction | None   # points deducted (the annual cycle's), None: not assessed yet
+    due: int | None = None       # the pro-rated target by the end of a quarter (⌈minimum × quarters ÷ 4⌉)
+
+    @property
+    def target(self) -> int | None:
+        """What the count is held against: the pro-rated target in a quarter, else the year's minimum."""
+        return self.due if self.due is not None else self.minimum
 
     @property
     def missing(self) -> int | None:
-        return None if self.minimum is None else max(0, self.minimum - self.reported)
+        return None if self.target is None else max(0, self.target - self.reported)
 
 
-def report_rows(main: Rankings, until: date | None) -> list[ReportRow]:
-    """Information items (信息报送) per unit of the cycle against the year's minimum for its kind:
-    in an annual cycle, what its results counted and deducted; otherwise (``until``: the first day
-    after the period covered) the items recorded so far, from one grouped query, with no deduction
-    (reporting is assessed in annual cycles only). The units with the most items missing first."""
+@dataclass
+class Reports:
+    """The bulletin's information reports (信息报送): the annual results' counts and deductions
+    (``until`` None), or the items recorded before ``until`` (the end of the main quarter) held
+    against the pace of the year's minimum after ``quarters`` quarters."""
+
+    rows: list[ReportRow]
+    until: date | None = None
+    quarters: int | None = None
+    limited: bool = False        # only the user's own units (live counts shown to a unit head)
+
+    @property
+    def last_day(self) -> date | None:
+        return None if self.until is None else self.until - timedelta(days=1)
+
+
+def due_by(minimum: int | None, quarters: int) -> int | None:
+    """The pace of the year's minimum after ``quarters`` quarters: ⌈minimum × quarters ÷ 4⌉ (the
+    reports page's assumption for the quarterly supervision)."""
+    return None if minimum is None else -(-minimum * quarters // 4)
+
+
+def report_rows(main: Rankings, scope: set[int] | None = None) -> Reports:
+    """Information items (信息报送) per unit of the main cycle. In an annual cycle, what its results
+    counted against the year's minimum for the unit's kind and the points deducted. In a quarter,
+    the items recorded from 1 January to the end of that quarter (one grouped query), held against
+    the minimum pro-rated to the quarters elapsed (:func:`due_by`), with no deduction: reporting is
+    assessed in annual cycles only. Those live counts are records, not published results: ``scope``
+    (:func:`plugins.gov_public_evaluation.policy.readable_units`, None for every unit) keeps a unit
+    head to their own units. The units with the most items missing first."""
     if main.annual:
-        rows = [ReportRow(r.code, r.name, r.kind, r.reported or 0, r.minimum, r.shortfall) for r in main.rows]
-    else:
-        from plugins.gov_public_evaluation.reports.models import InfoReport as I
-
-        year = int(main.cycle.period[:4])
-        first = date(year, 1, 1)
-        end = until or date(year + 1, 1, 1)
-        counted = dict(db_session.execute(
-            select(I.unit_id, func.count()).where(I.day >= first, I.day < end).group_by(I.unit_id)).all())
-        minimum = settings_of(main.cycle.settings).info_report_minimum.model_dump()
-        rows = [ReportRow(r.code, r.name, r.kind, int(counted.get(r.unit_id, 0)), minimum.get(r.kind or ""), None)
+        rows = [ReportRow(r.unit_id, r.code, r.name, r.kind, r.reported or 0, r.minimum, r.shortfall)
                 for r in main.rows]
-    return sorted(rows, key=lambda r: (-(r.missing or 0), r.code))
+        return Reports(sorted(rows, key=lambda r: (-(r.missing or 0), r.code)))
+    from plugins.gov_public_evaluation.reports.models import InfoReport as I
+
+    year = int(main.cycle.period[:4])
+    _first, until = derived.period_bounds(main.cycle.period)
+    quarters = QUARTERS.index(main.cycle.period[5:]) + 1
+    units = [r for r in main.rows if scope is None or r.unit_id in scope]
+    statement = (select(I.unit_id, func.count()).where(I.day >= date(year, 1, 1), I.day < until)
+                 .group_by(I.unit_id))
+    if scope is not None:
+        statement = statement.where(I.unit_id.in_(sorted(scope)))
+    counted = dict(db_session.execute(statement).all()) if units else {}
+    minimum = settings_of(main.cycle.settings).info_report_minimum.model_dump()
+    rows = []
+    for r in units:
+        least = minimum.get(r.kind or "")
+        rows.append(ReportRow(r.unit_id, r.code, r.name, r.kind, int(counted.get(r.unit_id, 0)), least, None,
+                              due_by(least, quarters)))
+    return Reports(sorted(rows, key=lambda r: (-(r.missing or 0), r.code)), until, quarters, scope is not None)
 
 
 @dataclass
@@ -561,8 +754,7 @@ class Bulletin:
     main: Rankings | None                 # the latest period's results (the year's own in the annual one)
     participation: list[Participation]
     inspections: list[InspectionRow]
-    reports: list[ReportRow]
-    reports_until: date | None            # records counted before this day (None: the annual cycle's)
+    reports: Reports
 
     @property
     def cycles(self) -> list[Cycle]:
@@ -573,24 +765,24 @@ class Bulletin:
         return self.main is None
 
 
-def bulletin(year: int, part: str, visible: Callable[[str], bool]) -> Bulletin:
+def bulletin(year: int, part: str, visible: Callable[[str], bool], scope: set[int] | None = None) -> Bulletin:
     """The half-year bulletin (June: the first and second quarters; the results of the second, or
     of the first while the second has none) or the annual one (November: the year's quarters and
-    the annual cycle, whose results it reports; the latest quarter's while there is none)."""
+    the annual cycle, whose results it reports; the latest quarter's while there is none).
+    ``scope``: the units whose records the user reads (None: every unit), for the information
+    reports counted from the records (see :func:`report_rows`)."""
     if part == "half":
         periods = [f"{year}-{q}" for q in HALF_QUARTERS]
-        until = date(year, 7, 1)
     else:
         periods = [f"{year}-{q}" for q in QUARTERS] + [str(year)]
-        until = None
     table = progress(year, visible, periods)
     shown = table.shown
     main_column = next((c for c in shown if c.annual), None) or (shown[-1] if shown else None)
     if main_column is None:
-        return Bulletin(year, part, today(), table, None, [], [], [], until)
-    main = rankings(main_column.cycle, check_records=False)
+        return Bulletin(year, part, today(), table, None, [], [], Reports([]))
+    main = with_heads(rankings(main_column.cycle, check_records=False))
     # The findings: the annual cycle's (the whole year), else the quarters' together.
     sources = [main_column.cycle] if main_column.annual else [c.cycle for c in shown]
-    reports_until = None if main.annual else until or date(year + 1, 1, 1)
-    return Bulletin(year, part, today(), table, main, participation([c.cycle for c in shown]),
-                    inspections(sources), report_rows(main, reports_until), reports_until)
+    return Bulletin(year, part, today(), table, main,
+                    participation([c.cycle for c in shown], detail=main.cycle.id),
+                    inspections(sources), report_rows(main, scope))

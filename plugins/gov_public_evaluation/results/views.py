@@ -16,7 +16,8 @@ from core.policy import permission_required, tenant_user
 from core.scoring.numbers import text
 from core.slots import MenuItem
 from core.web import paginate_list, render_page
-from plugins.gov_public_evaluation.policy import (highlighted_units, may_open_results, may_view_rankings,
+from plugins.gov_public_evaluation.policy import (highlighted_units, may_open_my_assessment, may_open_results,
+                                                  may_view_rankings, my_assessment_units, readable_units,
                                                   result_page)
 from plugins.gov_public_evaluation.results import service
 from plugins.gov_public_evaluation.web import account, allowed, cycle_state_name, get_township_cycle, require_scheme
@@ -68,7 +69,8 @@ def _link(user, cycle):
 
 def _context(**extra) -> dict:
     """What every results page's template uses."""
-    return dict(number=service.number, text=text, state_label=cycle_state_name, period_label=service.period_label,
+    return dict(number=service.number, score=service.score, text=text, state_label=cycle_state_name,
+                period_label=service.period_label,
                 flag_kind_label=service.flag_kind_label, flag_parts=service.flag_parts,
                 own=highlighted_units(account()), **extra)
 
@@ -99,10 +101,10 @@ def rankings(cycle_id: int):
 @permission_required("tenant.home")
 def rewards(cycle_id: int):
     """The reward (奖励) and accountability (追究主要领导责任) lists of a computed cycle: per
-    first-level indicator, the units its flags reward and those whose head is held accountable,
-    with the rule of the cycle's settings (reward_top, accountability_bottom)."""
+    first-level indicator, the units its flags reward and those whose head is held accountable
+    (with the head's name as recorded), under the rule of the cycle's settings."""
     cycle = _cycle(cycle_id)
-    table = service.rankings(cycle)
+    table = service.with_heads(service.rankings(cycle))
     return _confidential(render_page("gov_public_evaluation/results/rewards.html", **_context(
         cycle=cycle, table=table, link=_link(account(), cycle))))
 
@@ -137,7 +139,7 @@ def progress(year: int):
 
 def _bulletin(year: int, part: str):
     _year(year)
-    bulletin = service.bulletin(year, part, _visible())
+    bulletin = service.bulletin(year, part, _visible(), readable_units(account()))
     link = _link(account(), bulletin.main.cycle) if bulletin.main is not None else None
     return _confidential(render_page("gov_public_evaluation/results/summary.html", **_context(
         bulletin=bulletin, year=year, part=part, link=link)))
@@ -159,6 +161,35 @@ def annual_summary(year: int):
     results, lists, survey participation, inspection findings and reporting shortfall it reports.
     Prints on A4."""
     return _bulletin(year, "annual")
+
+
+# ----------------------------------------------------------------------------------- a unit head's units
+
+@bp.get("/my-units")
+@permission_required("tenant.home")
+def my_units():
+    """My unit's assessment (本单位考评), for unit heads: per unit they answer for, the township
+    cycles it takes part in with, once a cycle is published, its total, rank and reward or
+    accountability flags (opening the core's page that explains the result), and links to its
+    points in the cycle, its inspection findings and its information reports of the period."""
+    require_scheme()
+    user = account()
+    allowed(may_open_my_assessment(user))
+    page = paginate_list(service.own_unit_list(my_assessment_units(user)))
+    service.own_units(page.items)
+
+    def result_link(row) -> str | None:
+        if row.result_id is None:
+            return None
+        kind = result_page(user, row.cycle.state, row.unit_id)
+        if kind == "own":
+            return url_for("results.result", result_id=row.result_id)
+        if kind == "cycle":
+            return url_for("cycles.result", cycle_id=row.cycle.id, result_id=row.result_id)
+        return None
+
+    return _confidential(render_page("gov_public_evaluation/results/my_units.html", **_context(
+        page=page, result_link=result_link, may_rankings=lambda c: may_view_rankings(user, c.state))))
 
 
 @bp.get("/results.css")
@@ -188,8 +219,14 @@ def cycle_links(cycle, user) -> list:
 
 def menu_items(tenant, user) -> list:
     """"Rankings" (the year's progress, its cycles' rankings and the bulletins), at 76 among the
-    township's entries (71–79), for the office, leaders and unit heads."""
-    if not may_open_results(tenant_user(user)):
-        return []
-    return [MenuItem(_("Rankings"), url_for("township_results.progress_index", tenant=tenant.slug),
-                     "township_results.progress", order=76)]
+    township's entries (71–79), for the office, leaders and unit heads; "My unit's assessment" at 77
+    for unit heads."""
+    account_ = tenant_user(user)
+    items = []
+    if may_open_results(account_):
+        items.append(MenuItem(_("Rankings"), url_for("township_results.progress_index", tenant=tenant.slug),
+                              "township_results.progress", order=76))
+    if may_open_my_assessment(account_):
+        items.append(MenuItem(_("My unit's assessment"), url_for("township_results.my_units", tenant=tenant.slug),
+                              "township_results.my_units", order=77))
+    return items

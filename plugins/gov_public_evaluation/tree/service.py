@@ -13,7 +13,8 @@ field), with the value and what is allowed.
 Concurrent edits: every form carries the version of the settings it was read from (a hash of the
 stored settings); a change over a newer version is refused. The settings row is locked while a change
 is written. Each change is audited. A cycle keeps the tree it was created with (``cycle.settings``),
-so a change applies to the cycles created afterwards.
+so a change applies to the cycles created afterwards; the office may then apply the current tree to
+the cycles not yet under way (draft or open, no points entered: :func:`apply_to_cycles`).
 """
 from __future__ import annotations
 
@@ -28,13 +29,15 @@ from typing import Any
 
 from flask_babel import gettext as _
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from core.audit import record
 from core.db import db_session
-from core.models import AuditLog, Cycle, OrgUnit, TenantScheme
+from core.cycles.service import CycleError
+from core.models import AuditLog, Cycle, CycleResult, OrgUnit, TenantScheme
 from core.scoring.numbers import exact_sum, text
 from plugins.gov_public_evaluation import GovPublicEvaluationSettings, settings_of
+from plugins.gov_public_evaluation import derived
 from plugins.gov_public_evaluation.derived import SCHEME_ID
 from plugins.gov_public_evaluation.indicators import applies
 
@@ -196,17 +199,6 @@ def sums(tree: Tree, units: list[OrgUnit]) -> Sums:
                 differ=len({k.total for k in kinds}) > 1, unknown_units={k: v for k, v in unknown.items() if v})
 
 
-def cycles_keeping_their_tree(tree: Tree) -> tuple[int, int]:
-    """(cycles not yet published, how many of them have a tree other than this one); one query."""
-    rows = db_session.scalars(select(Cycle.settings).where(Cycle.scheme_id == SCHEME_ID,
-                                                           Cycle.state.in_(("draft", "open", "review"))))
-    count = differ = 0
-    for settings in rows:
-        count += 1
-        differ += plain_tree(settings_of(settings or {})) != tree.groups
-    return count, differ
-
-
 def last_change() -> AuditLog | None:
     """The newest audited change of the tree (who changed it and when), or None."""
     return db_session.scalar(select(AuditLog).where(AuditLog.object_type == "TenantScheme",
@@ -311,10 +303,11 @@ def _precheck(item: dict[str, Any], prefix: str, tree: Tree, own_code: str | Non
     known = {u.code for u in units}
     for unit in item.get("units") or ():
         if unit not in UNIT_KINDS and unit not in known:
-            sample = ", ".join(u.code for u in units[:8]) + (", …" if len(units) > 8 else "")
+            sample = _(", ").join(u.code for u in units[:8]) + (_(", ") + "…" if len(units) > 8 else "")
             checks.add(prefix + "units", _(
-                "“%(value)s” is not a village or department of this organisation; allowed: the kinds village "
-                "and department, or the code of a village or department (%(codes)s).", value=unit, codes=sample))
+                "“%(value)s” is not the code of a village or department of this town; allowed: tick “All villages” "
+                "or “All departments”, or list codes of villages and departments (%(codes)s).", value=unit,
+                codes=sample))
 
 
 def _message(error: dict[str, Any], where: str) -> str:
@@ -406,7 +399,7 @@ def _write(tree: Tree, groups: list[dict[str, Any]], fields: dict[tuple, str], c
     """Validate and store the new tree, audited; raise :class:`TreeError` with every problem."""
     validated, others = _validate(tree, groups, fields, checks)
     if validated is None or checks.errors or others:
-        message = _("Not saved: correct the fields marked below.")
+        message = _("Not saved: correct the fields marked in the form.")
         if others:
             message = _("Not saved: %(problems)s", problems=" ".join(others))
         raise TreeError(message, checks.errors)
@@ -559,3 +552,110 @@ def restore_default(version: str | None, actor: str) -> Tree:
     record(AUDIT_PREFIX + "restore_default", tree.row, before={"indicators": before, "version": tree.version},
            after={"indicators": None, "version": new_version}, actor=actor)
     return Tree(row=tree.row, groups=plain_tree(settings_of(settings)), custom=False, version=new_version)
+
+
+# ----------------------------------------------------------------------------------- applying to cycles
+
+APPLIED_STATES = ("draft", "open")  # a cycle in review is being checked; published ones are final
+
+
+@dataclass
+class CycleTree:
+    """A cycle not yet published and the current tree: whether it has another tree, how many points
+    are entered in it, and whether applying the current tree would change it (else why not)."""
+
+    cycle: Cycle
+    entries: int
+    differs: bool
+    groups: int  # its own tree: first-level and second-level indicators, and the sum of the maxima
+    leaves: int
+    total: Fraction
+
+    @property
+    def changes(self) -> bool:
+        return self.differs and self.cycle.state in APPLIED_STATES and self.entries == 0
+
+    @property
+    def reason(self) -> str | None:
+        """Why the current tree is not applied to this cycle (None: it would be)."""
+        if not self.differs:
+            return _("It has the current tree already.")
+        if self.cycle.state not in APPLIED_STATES:
+            return _("It is in review: its results are being checked with its own tree, which stays.")
+        if self.entries:
+            return _("%(n)s points entries were entered on its own tree, which stays (the points would no longer "
+                     "match the indicators).", n=self.entries)
+        return None
+
+
+def cycles_and_tree(tree: Tree, lock: bool = False) -> list[CycleTree]:
+    """The scheme's cycles not yet published (draft, open, review), oldest period first, each with
+    its tree compared with ``tree`` and its count of points entries; two queries (the draft and open
+    ones locked, read afresh, for :func:`apply_to_cycles`)."""
+    from plugins.gov_public_evaluation.points.models import IndicatorEntry
+
+    statement = (select(Cycle).where(Cycle.scheme_id == SCHEME_ID,
+                                     Cycle.state.in_(APPLIED_STATES if lock else ("draft", "open", "review")))
+                 .order_by(Cycle.period, Cycle.id))
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    found = list(db_session.scalars(statement))
+    counts = dict(db_session.execute(select(IndicatorEntry.cycle_id, func.count())
+                                     .where(IndicatorEntry.cycle_id.in_([c.id for c in found] or [-1]))
+                                     .group_by(IndicatorEntry.cycle_id)).all())
+    listed = []
+    for cycle in found:
+        own = plain_tree(settings_of(cycle.settings or {}))
+        listed.append(CycleTree(cycle, int(counts.get(cycle.id, 0)), own != tree.groups, len(own),
+                                sum(len(g["children"]) for g in own), tree_total(own)))
+    return listed
+
+
+def cycles_seen(listed: list[CycleTree]) -> str:
+    """The cycles a confirmation page would change, as its form carries them: ``id:version``."""
+    return " ".join(f"{c.cycle.id}:{c.cycle.version}" for c in listed if c.changes)
+
+
+def apply_to_cycles(version: str | None, seen: str | None, actor: str) -> list[Cycle]:
+    """Give the current tree to every cycle of the scheme that is a draft or open and has no points
+    entered, when its tree differs: ``cycle.settings["indicators"]`` is replaced (its other
+    settings stay), the results computed from its old tree (if any) are removed, its derived inputs
+    are refreshed, and each change is audited on the cycle. All or nothing, and only if the tree is
+    still the one the page showed (``version``) and the cycles to change are still those it listed
+    (``seen``: :func:`cycles_seen`); a points entry is written under the cycle's lock, taken here.
+    :raises TreeError: 409 (the tree or the cycles changed meanwhile), 422 (a cycle's settings).
+    :return: the cycles changed."""
+    tree = _start(version)
+    listed = cycles_and_tree(tree, lock=True)
+    if cycles_seen(listed) != " ".join((seen or "").split()):
+        raise TreeError(_("The cycles changed since this page was opened (a cycle was created, opened or changed, or "
+                          "points were entered); nothing was changed. Check the list below, then confirm again."),
+                        status=409)
+    changed = []
+    for item in listed:
+        if not item.changes:
+            continue
+        cycle = item.cycle
+        before = plain_tree(settings_of(cycle.settings or {}))
+        settings = {**(cycle.settings or {}), "indicators": copy.deepcopy(tree.groups)}
+        try:
+            GovPublicEvaluationSettings.model_validate(settings)
+        except ValidationError as exc:
+            raise TreeError(_("Nothing was changed: with the current tree, the settings of the cycle %(cycle)s are not "
+                              "valid (%(problems)s).", cycle=cycle.name,
+                              problems="; ".join(e["msg"] for e in exc.errors()))) from None
+        cycle.settings = settings
+        results = db_session.execute(delete(CycleResult).where(CycleResult.cycle_id == cycle.id)).rowcount
+        computed = cycle.computed_at
+        cycle.computed_at = None
+        db_session.flush()
+        record(AUDIT_PREFIX + "apply", cycle,
+               before={"indicators": before, "computed_at": computed.isoformat() if computed else None},
+               after={"indicators": settings["indicators"], "tree_version": tree.version,
+                      "results_removed": results}, actor=actor)
+        try:
+            derived.refresh(cycle, actor)
+        except CycleError as exc:
+            raise TreeError(_("Nothing was changed: %(reason)s", reason=str(exc)), status=409) from None
+        changed.append(cycle)
+    return changed

@@ -1,6 +1,7 @@
 """The indicator tree's pages (指标体系): the tree with its sums for everyone who reads it, and the
 efficiency office's changes: add, edit, remove (after a confirmation) and move first- and
-second-level indicators, and restore the default tree.
+second-level indicators, restore the default tree, and apply the current tree to the cycles not
+yet under way (after a confirmation listing them).
 
 Forms answer htmx requests with their block (``#tree-form``, ``#confirm``); a plain POST redirects
 after success. Every form carries the version of the tree it was read from: a change over a newer
@@ -17,10 +18,10 @@ from core.policy import permission_required, tenant_user
 from core.scoring.numbers import text
 from core.slots import MenuItem
 from core.web import actor_name, redirect_after, render_page
-from plugins.gov_public_evaluation.policy import may_edit_tree, may_view_tree
+from plugins.gov_public_evaluation.policy import may_apply_tree_to_cycles, may_edit_tree, may_view_tree
 from plugins.gov_public_evaluation.tree import service
 from plugins.gov_public_evaluation.tree.service import UNIT_KINDS, TreeError
-from plugins.gov_public_evaluation.web import account, actor, allowed, require_scheme
+from plugins.gov_public_evaluation.web import account, actor, allowed, cycle_state_name, require_scheme
 
 bp = Blueprint("township_tree", __name__, url_prefix="/t/<tenant>/township")
 
@@ -58,13 +59,13 @@ def _applies_to(units: list[str] | None, names: dict[str, str]) -> list[str]:
         elif unit == "department":
             shown.append(_("All departments"))
         else:
-            shown.append(f"{names[unit]} ({unit})" if unit in names else unit)
+            shown.append(_("%(name)s (%(code)s)", name=names[unit], code=unit) if unit in names else unit)
     return shown
 
 
 def _context(**extra) -> dict:
     return dict(text=text, kind_labels=UNIT_KIND_LABELS, unit_kinds=UNIT_KINDS, field_label=service.field_label,
-                **extra)
+                sep=_(", "), state_label=cycle_state_name, **extra)
 
 
 def _refused(exc: TreeError, template: str, **context):
@@ -84,16 +85,18 @@ def _back(code: str | None = None) -> str:
 def index():
     """The indicator tree: first-level indicators with their second-level ones (code, name, maximum,
     the units each applies to), each group's sum of maxima and the tree's, and the maxima that apply
-    per unit kind (and for the units an indicator names); the office's links to change it."""
+    per unit kind (and for the units an indicator names), the cycles not yet published with another
+    tree; the office's links to change it, and to apply it to the cycles without points."""
     user = _reader()
     tree = service.current()
     units = service.scored_units()
     names = {u.code: u.name for u in units}
-    in_progress, differ = service.cycles_keeping_their_tree(tree)
+    listed = service.cycles_and_tree(tree)
     change = service.last_change()
     return render_page("gov_public_evaluation/tree/index.html", **_context(
-        tree=tree, sums=service.sums(tree, units), may_edit=may_edit_tree(user), in_progress=in_progress,
-        differ=differ, change=change, actor_name=actor_name,
+        tree=tree, sums=service.sums(tree, units), may_edit=may_edit_tree(user), in_progress=len(listed),
+        differ=sum(1 for c in listed if c.differs), change=change, actor_name=actor_name,
+        applicable=sum(1 for c in listed if c.changes) if may_apply_tree_to_cycles(user) else 0,
         applies_to=lambda item: _applies_to(item.get("units"), names),
         leaves=sum(len(g["children"]) for g in tree.groups)))
 
@@ -235,7 +238,7 @@ def remove(code: str):
     except TreeError as exc:
         db_session.rollback()
         return render_page(template, **{**context, "message": str(exc)}), exc.status
-    flash(_("Removed %(item)s.", item=context["label"]), "success")
+    flash(_("Deleted %(item)s.", item=context["label"]), "success")
     return redirect_after(_back())
 
 
@@ -278,6 +281,42 @@ def restore():
         db_session.rollback()
         return render_page(template, **{**context, "message": str(exc)}), exc.status
     flash(_("The default indicator tree applies again, to the cycles created from now on."), "success")
+    return redirect_after(_back())
+
+
+def _apply_context(message: str | None = None) -> dict:
+    """The confirmation page of "apply the current tree to cycles", as things are now."""
+    tree = service.current()
+    listed = service.cycles_and_tree(tree)
+    return _context(tree=tree, version=tree.version, seen=service.cycles_seen(listed),
+                    changing=[c for c in listed if c.changes], kept=[c for c in listed if not c.changes],
+                    leaves=sum(len(g["children"]) for g in tree.groups), total=text(service.tree_total(tree.groups)),
+                    message=message)
+
+
+@bp.route("/indicators/apply", methods=["GET", "POST"])
+@permission_required("tenant.home")
+def apply():
+    """Apply the current tree to the cycles not yet under way: the scheme's draft and open cycles
+    with no points entered whose tree differs. The confirmation page lists the cycles it would
+    change and, with the reason, the cycles it leaves as they are (points entered, in review, the
+    same tree already); a refusal (the tree or the cycles changed meanwhile) shows the list anew."""
+    require_scheme()
+    allowed(may_apply_tree_to_cycles(account()))
+    template = "gov_public_evaluation/tree/apply.html"
+    if request.method == "GET":
+        return render_page(template, **_apply_context())
+    try:
+        changed = service.apply_to_cycles(request.form.get("version"), request.form.get("seen"), actor())
+        db_session.commit()
+    except TreeError as exc:
+        db_session.rollback()
+        return render_page(template, **_apply_context(str(exc))), exc.status
+    if changed:
+        flash(_("The current indicator tree now applies to %(n)s cycle(s): %(names)s.", n=len(changed),
+                names=_(", ").join(c.name for c in changed)), "success")
+    else:
+        flash(_("No cycle needed the current tree: nothing was changed."), "success")
     return redirect_after(_back())
 
 
