@@ -119,7 +119,8 @@ def test_a_new_cycle_has_the_default_questions_and_quotas_and_the_office_edits_t
     assert [q[1] for q in questions_of(app, cycle_id)] == [topic for topic, _zh, _en in DEFAULT_QUESTIONS]
     login(client, auth)
     page = text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey"))
-    assert "您对本单位推动经济发展工作的成效是否满意?" in page and "19 units are assessed in this cycle" in page
+    assert "您对该单位推动经济发展工作的成效是否满意？" in page and "19 units are assessed in this cycle" in page
+    assert "<code>npc_deputy</code>" not in page and "npc_deputy" not in re.sub(r'(name|id|for)="[^"]*"', "", page)
     assert all(f'name="quota-{code}" value="20"' in page for code in CATEGORIES)
 
     first, second = question_ids(app, cycle_id)[:2]
@@ -156,8 +157,8 @@ def test_a_new_cycle_has_the_default_questions_and_quotas_and_the_office_edits_t
     ({"topic": "", "text_zh": "新问题？"}, "topic", "Topic: empty; name the question's topic"),
     ({"topic": "x" * 61, "text_zh": "新问题？"}, "topic", "Topic: 61 characters; at most 60 are allowed."),
     ({"topic": "治安", "text_zh": "  "}, "text_zh", "Question (Chinese): empty; write the question as it is asked"),
-    ({"topic": "治安", "text_zh": "您对社会治安状况是否满意?"}, "text_zh",
-     "Question (Chinese): “您对社会治安状况是否满意?” is already question 8; each question is asked once."),
+    ({"topic": "治安", "text_zh": "您对该单位维护社会治安的工作是否满意？"}, "text_zh",
+     "Question (Chinese): “您对该单位维护社会治安的工作是否满意？” is already question 8; each question is asked once."),
     ({"topic": "治安", "text_zh": "新问题？", "text_en": "y" * 501}, "text_en",
      "Question (English): 501 characters; at most 500 are allowed."),
 ])
@@ -213,17 +214,48 @@ def test_the_questions_are_fixed_once_the_first_response_arrives(app, client, au
     assert questions_of(app, cycle_id)[0][1] == "经济发展" and len(questions_of(app, cycle_id)) == 12
 
 
+def test_a_change_without_the_stamp_of_what_the_form_saw_is_a_conflict(app, client, auth):
+    cycle_id = make_cycle(app)
+    login(client, auth)
+    qid = question_ids(app, cycle_id)[1]
+    base = f"{BASE}/cycles/{cycle_id}/survey/questions/{qid}"
+    for url, data in ((f"{base}/edit", {"topic": "文化", "text_zh": "您对文化工作是否满意？"}),
+                      (f"{base}/move", {"direction": "down"}),
+                      (f"{base}/delete", {})):
+        for stamp in (None, ""):
+            sent = dict(data, **({} if stamp is None else {"stamp": stamp}))
+            refused = client.post(url, data=sent)
+            page = text_of(refused)
+            assert refused.status_code == 409, (url, stamp)
+            assert "Question 2: the form did not say which version of the question it was made from; it now reads: " \
+                   "新农村建设 · 您对该单位推进新农村建设的工作是否满意？" in page, url
+    assert questions_of(app, cycle_id) == [(i, topic, zh) for i, (topic, zh, _en) in enumerate(DEFAULT_QUESTIONS, 1)]
+    with tenant(app, "zhen") as db:
+        cycle = db.get(Cycle, cycle_id)
+        question = db.get(SurveyQuestion, qid)
+        for call in (lambda: service.edit_question(cycle, question, {"topic": "x", "text_zh": "新？"}, None, "test"),
+                     lambda: service.move_question(cycle, question, "up", "", "test"),
+                     lambda: service.remove_question(cycle, question, None, "test")):
+            with pytest.raises(service.SurveyConflict, match="did not say which version"):
+                call()
+        db.rollback()
+        assert db.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.object_type == "SurveyQuestion")) == 0
+
+
 def test_the_last_question_stays(app, client, auth):
     cycle_id = make_cycle(app)
     with tenant(app, "zhen") as db:
         cycle = db.get(Cycle, cycle_id)
         for question in service.questions(cycle_id)[1:]:
-            service.remove_question(cycle, question, None, "test")
+            db.refresh(question)  # the removals before moved it up a place
+            service.remove_question(cycle, question, service.question_stamp(question), "test")
         db.commit()
     login(client, auth)
     qid = question_ids(app, cycle_id)[0]
     assert "Remove…" not in text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey"))
-    refused = client.post(f"{BASE}/cycles/{cycle_id}/survey/questions/{qid}/delete")
+    with tenant(app, "zhen") as db:
+        stamp = service.question_stamp(db.get(SurveyQuestion, qid))
+    refused = client.post(f"{BASE}/cycles/{cycle_id}/survey/questions/{qid}/delete", data={"stamp": stamp})
     assert refused.status_code == 409 and "the survey's only question" in text_of(refused)
 
 
@@ -256,6 +288,172 @@ def test_quotas_are_whole_numbers_saved_all_or_nothing_and_a_concurrent_edit_is_
     with tenant(app, "zhen") as db:
         assert db.scalar(select(SurveyQuota.per_unit).where(SurveyQuota.cycle_id == cycle_id,
                                                             SurveyQuota.category == "rural")) == 40
+
+
+def test_quotas_read_the_cycles_state_under_its_lock(app, client, auth):
+    """The quotas are refused when the cycle left data collection after the request loaded it."""
+    cycle_id = make_cycle(app)
+    with tenant(app, "zhen") as db:
+        cycle = db.get(Cycle, cycle_id)
+        db.execute(update(Cycle).where(Cycle.id == cycle_id).values(state="review")
+                   .execution_options(synchronize_session=False))
+        assert cycle.state == "open"
+        values = {code: "7" for code in CATEGORIES}
+        with pytest.raises(service.SurveyConflict, match="The quotas are fixed: the cycle is In review"):
+            service.set_quotas(cycle, values, {code: "1" for code in CATEGORIES}, "test")
+        db.rollback()
+    with tenant(app, "zhen") as db:
+        assert sorted(db.scalars(select(SurveyQuota.per_unit).where(SurveyQuota.cycle_id == cycle_id))) == [20] * 4
+    to_review(app, cycle_id)
+    login(client, auth)
+    refused = client.post(f"{BASE}/cycles/{cycle_id}/survey/quotas",
+                          data={**{f"quota-{c}": "7" for c in CATEGORIES}, **{f"version-{c}": "1" for c in CATEGORIES}})
+    assert refused.status_code == 409 and "The quotas are fixed: the cycle is In review" in text_of(refused)
+
+
+def test_a_quota_save_holds_the_cycle_against_a_move_but_not_against_responses(app):
+    """PostgreSQL: while a quota save is not committed, a move of the cycle (FOR UPDATE) waits for
+    it, and a response (FOR KEY SHARE) does not (SQLite writes one at a time)."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import OperationalError
+
+    cycle_id = make_cycle(app)
+    engine = app.extensions["jixiao.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+
+    def takes(lock: str) -> bool:
+        with engine.connect() as other:
+            try:
+                other.execute(sql(f"SELECT id FROM cycle WHERE id = :id {lock} NOWAIT"), {"id": cycle_id})
+                return True
+            except OperationalError:
+                return False
+            finally:
+                other.rollback()
+
+    with tenant(app, "zhen") as db:
+        cycle = db.get(Cycle, cycle_id)
+        assert takes("FOR UPDATE")
+        service.set_quotas(cycle, {code: "9" for code in CATEGORIES}, {code: "1" for code in CATEGORIES}, "test")
+        assert not takes("FOR UPDATE") and takes("FOR KEY SHARE")
+        db.commit()
+    assert takes("FOR UPDATE")
+
+
+# ----------------------------------------------------------------------------------- copying the questions
+
+def test_a_new_cycle_starts_from_the_questions_of_the_schemes_latest_earlier_cycle(app):
+    first = make_cycle(app, "2026-Q1", "一季度", state="draft")
+    with tenant(app, "zhen") as db:  # the office rewords the first cycle's questions
+        cycle = db.get(Cycle, first)
+        asked = service.questions(first)
+        service.edit_question(cycle, asked[0], {"topic": "海西建设和经济发展", "text_zh": "您对该单位推动海西建设的成效是否满意？",
+                                                "text_en": "Economy?"}, service.question_stamp(asked[0]), "test")
+        db.refresh(asked[-1])
+        service.remove_question(cycle, asked[-1], service.question_stamp(asked[-1]), "test")
+        db.commit()
+    second = make_cycle(app, "2026-Q2", "二季度", state="draft")
+    expected = questions_of(app, first)
+    assert len(expected) == 11 and expected[0][1:] == ("海西建设和经济发展", "您对该单位推动海西建设的成效是否满意？")
+    assert questions_of(app, second) == expected
+    with tenant(app, "zhen") as db:
+        assert db.scalar(select(SurveyQuestion.text_en).where(SurveyQuestion.cycle_id == second,
+                                                              SurveyQuestion.position == 1)) == "Economy?"
+        db.execute(update(SurveyQuestion).where(SurveyQuestion.cycle_id == second, SurveyQuestion.position == 2)
+                   .values(topic="新农村"))
+        db.commit()
+    third = make_cycle(app, "2026-Q3", "三季度", state="draft")  # the most recent earlier cycle: the second
+    assert questions_of(app, third)[1][1] == "新农村" and len(questions_of(app, third)) == 11
+    with tenant(app, "zhen") as db:  # the sources offered: the scheme's other cycles, most recently created first
+        cycle = db.get(Cycle, third)
+        assert service.previous_cycle(cycle).id == second
+        assert [c.id for c, _n in service.copy_sources(cycle)] == [second, first]
+
+
+def test_without_an_earlier_cycle_a_new_cycle_has_the_default_questions(app):
+    cycle_id = make_cycle(app)
+    assert questions_of(app, cycle_id) == [(i, topic, zh) for i, (topic, zh, _en) in enumerate(DEFAULT_QUESTIONS, 1)]
+
+
+def test_the_default_questions_ask_about_the_unit_named_at_the_top_in_full_width_punctuation():
+    for topic, zh, en in DEFAULT_QUESTIONS:
+        assert zh.startswith("您对该单位") and zh.endswith("是否满意？"), zh
+        assert "本单位" not in zh and "?" not in zh and "," not in zh
+        assert en.startswith("Are you satisfied with ") and "the unit" in en and en.endswith("?"), en
+
+
+def test_the_office_copies_another_cycles_questions_after_a_confirmation(app, client, auth):
+    source = make_cycle(app, "2026-Q1", "一季度")
+    with tenant(app, "zhen") as db:
+        cycle = db.get(Cycle, source)
+        service.add_question(cycle, {"topic": "政务公开", "text_zh": "您对该单位政务公开的情况是否满意？"}, "test")
+        db.commit()
+    target = make_cycle(app, "2026-Q2", "二季度", state="draft")
+    with tenant(app, "zhen") as db:  # the office reset the target's questions meanwhile
+        cycle = db.get(Cycle, target)
+        for question in service.questions(target)[3:]:
+            db.refresh(question)
+            service.remove_question(cycle, question, service.question_stamp(question), "test")
+        db.commit()
+    assert len(questions_of(app, target)) == 3
+    login(client, auth)
+    setup = text_of(client.get(f"{BASE}/cycles/{target}/survey"))
+    assert "Copy the questions of another cycle" in setup
+    assert f'<option value="{source}" >一季度 (2026-Q1) · 13 questions</option>' in setup
+
+    url = f"{BASE}/cycles/{target}/survey/questions/copy"
+    bad = client.get(url, query_string={"source": "999999"})
+    assert bad.status_code == 422 and "Copy from: “999999” is not another township cycle with questions" in text_of(bad)
+    assert client.get(url, query_string={"source": str(target)}).status_code == 422  # not itself
+    assert "Copy from: no cycle chosen" in text_of(client.get(url))
+
+    confirm = client.get(url, query_string={"source": str(source)})
+    page = text_of(confirm)
+    assert confirm.status_code == 200
+    assert "Replace this cycle's 3 questions by the 13 questions of 一季度?" in page
+    stamp = re.search(r'name="stamp" value="(\w+)"', page).group(1)
+    assert questions_of(app, target)[0][1] == "经济发展" and len(questions_of(app, target)) == 3  # nothing yet
+
+    with tenant(app, "zhen") as db:  # someone edits the target's questions before the confirmation
+        cycle = db.get(Cycle, target)
+        question = service.questions(target)[2]
+        service.edit_question(cycle, question, {"topic": "文化", "text_zh": "文化？"}, service.question_stamp(question),
+                              "test")
+        db.commit()
+    stale = client.post(url, data={"source": str(source), "stamp": stamp})
+    page = text_of(stale)
+    assert stale.status_code == 409 and "were changed by someone else meanwhile" in page and "文化？" in page
+    assert len(questions_of(app, target)) == 3
+    fresh = re.search(r'name="stamp" value="(\w+)"', page).group(1)
+    assert client.post(url, data={"source": str(source), "stamp": ""}).status_code == 409
+    done = client.post(url, data={"source": str(source), "stamp": fresh})
+    assert done.status_code == 302
+    assert questions_of(app, target) == questions_of(app, source) and len(questions_of(app, target)) == 13
+    assert "13 questions copied from 一季度" in text_of(client.get(done.headers["Location"]))
+    with tenant(app, "zhen") as db:
+        audit = db.scalar(select(AuditLog).where(AuditLog.action == "survey.questions_copy"))
+        assert audit.object_type == "Cycle" and audit.object_id == str(target)
+        assert len(audit.before["questions"]) == 3 and audit.after["source_cycle"] == source
+        assert len(audit.after["questions"]) == 13
+
+    record(app, source, "V01")  # the source's answers do not matter; the target's fixes its questions
+    assert client.get(url, query_string={"source": str(source)}).status_code == 200
+    target_open = make_cycle(app, "2026-Q3", "三季度")
+    record(app, target_open, "V02")
+    page = text_of(client.get(f"{BASE}/cycles/{target_open}/survey"))
+    assert "Copy the questions of another cycle" not in page
+    refused = client.get(url.replace(f"/{target}/", f"/{target_open}/"), query_string={"source": str(source)})
+    assert refused.status_code == 409 and "The questions are fixed: 1 response(s) have arrived" in text_of(refused)
+    assert 'name="stamp"' not in text_of(refused)
+    with tenant(app, "zhen") as db:
+        stamp = service.questions_stamp(service.questions(target_open))
+    refused = client.post(url.replace(f"/{target}/", f"/{target_open}/"), data={"source": str(source), "stamp": stamp})
+    assert refused.status_code == 409 and "The questions are fixed" in text_of(refused)
+    auth.logout("zhen")
+    login(client, auth, "mayor")
+    assert client.get(url, query_string={"source": str(source)}).status_code == 403
+    assert client.post(url, data={"source": str(source), "stamp": fresh}).status_code == 403
 
 
 # ----------------------------------------------------------------------------------- interviews
@@ -327,16 +525,16 @@ def test_save_and_record_another_keeps_the_unit_category_and_channel_with_a_new_
     ({"unit_id": "999999"}, "iv-unit", "Unit: “999999” is not a unit assessed in 2026 年度考评; choose one from the list."),
     ({"unit_id": "TOWN"}, "iv-unit", "Unit: “TOWN” is not a unit assessed in 2026 年度考评"),
     ({"category": "farmers"}, "iv-category", "Respondent category: “farmers” is not a category of this survey; allowed: "
-                                             "npc_deputy (人大代表), business (企业经营者), urban (城镇居民), rural (农村居民)."),
-    ({"category": ""}, "iv-category", "Respondent category: not chosen; allowed: npc_deputy (人大代表)"),
-    ({"channel": "link"}, "iv-channel", "Channel: “link” is not a way of interviewing; allowed: household (Household "
-                                        "visit), phone (Telephone interview)."),
-    ({"q4": ""}, "iv-q", "Question 4 (医疗卫生): not answered; choose one of satisfied (Satisfied), basically_satisfied "
-                         "(Basically satisfied), dissatisfied (Dissatisfied), dont_know (Don't know)."),
-    ({"q7": "great"}, "iv-q", "Question 7 (环境保护): “great” is not an answer; allowed: satisfied (Satisfied)"),
-    ({"note": "请回电 13812345678"}, "iv-note", "Note: “138****5678” looks like a phone or identity card number; the "
-                                              "survey is anonymous and a note holds no personal data. Remove it."),
-    ({"note": "x" * 501}, "iv-note", "Note: 501 characters; at most 500 are allowed."),
+                                             "人大代表, 企业经营者, 城镇居民, 农村居民."),
+    ({"category": ""}, "iv-category", "Respondent category: not chosen; allowed: 人大代表, 企业经营者"),
+    ({"channel": "link"}, "iv-channel", "Channel: “link” is not a way of interviewing; allowed: Household visit, "
+                                        "Telephone interview."),
+    ({"q4": ""}, "iv-q", "Question 4 (医疗卫生): not answered; choose one of Satisfied, Basically satisfied, "
+                         "Dissatisfied, Don't know."),
+    ({"q7": "great"}, "iv-q", "Question 7 (环境保护): “great” is not an answer; allowed: Satisfied, Basically"),
+    ({"note": "请回电 13812345678"}, "iv-note", "Remark: “138****5678” looks like a phone or identity card number; the "
+                                              "survey is anonymous and a remark holds no personal data. Remove it."),
+    ({"note": "x" * 501}, "iv-note", "Remark: 501 characters; at most 500 are allowed."),
     ({"submission_key": "abc"}, None, "The form's submission key “abc” is not valid"),
     ({"q999999": "satisfied"}, None, "The questions changed since the form was opened (q999999 are no longer asked)"),
 ])
@@ -357,6 +555,11 @@ def test_a_bad_interview_is_refused_naming_the_field_and_the_value(app, client, 
     if field:
         assert re.search(f'id="{field}[^"]*-errors"', page)
     assert f'value="{data["submission_key"]}"' in page  # the same form: a corrected resend is still one interview
+    # the messages name the choices as people read them, never the stored keys
+    said = " ".join(re.findall(r'<ul class="errors"[^>]*><li>(.*?)</li>', page))
+    assert message in said or message in page.split("</div>")[0]
+    assert not re.search(r"basically_satisfied|dont_know|npc_deputy|\bsatisfied \(|\b(?:business|urban|rural|household)\b",
+                         said)
     assert responses(app, cycle_id) == []
 
 
@@ -401,7 +604,7 @@ def test_a_response_reads_the_cycles_state_as_committed(app):
         db.execute(update(Cycle).where(Cycle.id == cycle_id).values(state="review")
                    .execution_options(synchronize_session=False))
         assert cycle.state == "open"
-        with pytest.raises(service.SurveyError, match="takes answers while the cycle is open; it is review"):
+        with pytest.raises(service.SurveyError, match="takes answers while the cycle is open; it is In review"):
             service.record_response(cycle, unit_ids(app, cycle_id)["V01"], "rural", "household", "k", {}, "user:x")
 
 
@@ -478,12 +681,19 @@ def test_the_move_to_review_waits_for_a_scorable_answer_in_every_unit(app, clien
         record(app, cycle_id, code, CATEGORIES[i % 4], ("household", "phone", "link")[i % 3])
     last = codes[-1]
     record(app, cycle_id, last, "urban", "phone", value="dont_know")  # don't know is left out: still not scorable
-    login(client, auth, "surveyor1")
+    login(client, auth, "mayor")  # who may see how units were answered is told which unit lacks a scorable answer
     page = text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey/progress"))
     assert "1 of 19 units have no scorable answer yet: the cycle cannot move to review" in page
     assert f'id="unit-{unit_ids(app, cycle_id)[last]}" class="editing"' in page
     only = text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey/progress", query_string={"missing": "1"}))
     assert "1–1 of 1" in only
+    auth.logout("zhen")
+    login(client, auth, "surveyor1")  # a surveyor is not: that would tell the unit's answers were all don't know
+    page = text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey/progress"))
+    assert "no scorable answer" not in page and "Every unit has at least one response." in page
+    assert f'id="unit-{unit_ids(app, cycle_id)[last]}" class="editing"' not in page
+    only = text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey/progress", query_string={"missing": "1"}))
+    assert "1–1 of 1" not in only and "Every unit has at least one response." in only
     with tenant(app, "zhen") as db:
         cycle = db.get(Cycle, cycle_id)
         with pytest.raises(cycles.CycleError) as refused:
@@ -498,7 +708,7 @@ def test_the_move_to_review_waits_for_a_scorable_answer_in_every_unit(app, clien
         subject = db.scalar(select(CycleSubject).where(CycleSubject.cycle_id == cycle_id, CycleSubject.code == last))
         assert subject.inputs["survey"] == {"urban": {"dont_know": 12, "dissatisfied": 12}}
     page = text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey/progress"))
-    assert "Every unit has at least one scorable answer." in page and 'hx-trigger="every' not in page  # no polling
+    assert "Every unit has at least one response." in page and 'hx-trigger="every' not in page  # no polling
 
 
 def test_progress_counts_per_unit_category_and_channel_and_answers_only_for_the_office(app, client, auth):
@@ -541,6 +751,96 @@ def test_progress_counts_per_unit_category_and_channel_and_answers_only_for_the_
     assert re.findall(r'data-answer="(\w+)">(\d+)<', row) == [("satisfied", "12"), ("basically_satisfied", "12"),
                                                              ("dissatisfied", "12"), ("dont_know", "0")]
     assert re.findall(r'data-channel="(\w+)">(\d+)<', row) == [("household", "1"), ("phone", "1"), ("link", "1")]
+
+
+def test_progress_filters_the_units_below_quota_and_its_cells_open_the_prefilled_form(app, client, auth):
+    cycle_id = make_cycle(app)
+    with tenant(app, "zhen") as db:
+        for quota in db.scalars(select(SurveyQuota).where(SurveyQuota.cycle_id == cycle_id)):
+            quota.per_unit = 1 if quota.category in ("rural", "urban") else 0
+        db.commit()
+    units = unit_ids(app, cycle_id)
+    for code in units:
+        record(app, cycle_id, code, "rural", "phone")
+        if code not in ("V03", "DZB"):
+            record(app, cycle_id, code, "urban", "link")
+    login(client, auth, "surveyor1")
+    url = f"{BASE}/cycles/{cycle_id}/survey/progress"
+    page = text_of(client.get(url, query_string={"below": "1"}))
+    assert "1–2 of 2" in page and re.search(r'href="[^"]*below=1" aria-current="true">Below quota<', page)
+    shown = re.findall(r'<tr id="unit-(\d+)"', page)
+    assert sorted(map(int, shown)) == sorted([units["V03"], units["DZB"]])
+    row = re.search(r'<tr id="unit-%d">.*?</tr>' % units["V03"], page, re.S).group(0)
+    cell = f'{BASE}/cycles/{cycle_id}/survey/interviews/new?unit_id={units["V03"]}&category=urban'
+    assert f'href="{cell}"' in html.unescape(row) and '<td class="below">' in row
+    form = text_of(client.get(cell))  # the cell's form: the unit and the category chosen, how far from the quota
+    assert f'<option value="{units["V03"]}" selected>' in form and '<option value="urban" selected>' in form
+    assert re.search(r'(\S+) · 城镇居民:\s*<span class="short">0 so far / quota 1</span>', form).group(1) == "南塘村"
+    auth.logout("zhen")
+    login(client, auth, "mayor")  # leaders follow the progress but record nothing: no links in the cells
+    page = text_of(client.get(url, query_string={"below": "1"}))
+    assert "1–2 of 2" in page and "/survey/interviews/new" not in page
+
+
+def test_a_surveyor_is_told_the_units_without_a_response_and_the_office_those_without_a_scorable_answer(app, client,
+                                                                                                       auth):
+    cycle_id = make_cycle(app)
+    codes = list(unit_ids(app, cycle_id))
+    for code in codes[:-2]:
+        record(app, cycle_id, code)
+    record(app, cycle_id, codes[-2], value="dont_know")
+    silent, unknown = unit_ids(app, cycle_id)[codes[-1]], unit_ids(app, cycle_id)[codes[-2]]
+    with tenant(app, "zhen") as db:
+        state = service.progress(db.get(Cycle, cycle_id))
+    assert [u.unit.id for u in state.without_responses] == [silent]
+    assert sorted(u.unit.id for u in state.without_answers) == sorted([silent, unknown])
+    assert state.lacking(False) == state.without_responses and state.lacking(True) == state.without_answers
+    url = f"{BASE}/cycles/{cycle_id}/survey/progress"
+    login(client, auth, "surveyor1")
+    page = text_of(client.get(url))
+    assert "1 of 19 units have no response yet" in page and "scorable" not in page
+    assert f'id="unit-{silent}" class="editing"' in page and f'id="unit-{unknown}" class="editing"' not in page
+    assert re.findall(r'<tr id="unit-(\d+)"', text_of(client.get(url, query_string={"missing": "1"}))) == [str(silent)]
+    auth.logout("zhen")
+    login(client, auth)
+    page = text_of(client.get(url))
+    assert "2 of 19 units have no scorable answer yet" in page
+    assert f'id="unit-{silent}" class="editing"' in page and f'id="unit-{unknown}" class="editing"' in page
+    assert sorted(re.findall(r'<tr id="unit-(\d+)"', text_of(client.get(url, query_string={"missing": "1"})))) == \
+        sorted([str(silent), str(unknown)])
+
+
+def test_the_interview_form_has_large_answer_buttons_and_says_how_far_the_unit_is_from_its_quota(app, client, auth):
+    cycle_id = make_cycle(app)
+    units = unit_ids(app, cycle_id)
+    record(app, cycle_id, "V05", "business", "phone")
+    record(app, cycle_id, "V05", "business", "link")
+    login(client, auth, "surveyor1")
+    url = f"{BASE}/cycles/{cycle_id}/survey/interviews/new"
+    page = text_of(client.get(url))
+    assert f'<link rel="stylesheet" href="{BASE}/survey.css">' in page and "<style" not in page and "style=" not in page
+    blocks = re.findall(r'<fieldset class="iv-q[^"]*" id="iv-q(\d+)".*?</fieldset>', page, re.S)
+    assert blocks == [str(q) for q in question_ids(app, cycle_id)]  # one block per question
+    first = re.search(r'<fieldset class="iv-q" id="iv-q\d+".*?</fieldset>', page, re.S).group(0)
+    assert len(re.findall(r'<label class="iv-choice"><input type="radio"', first)) == 4
+    assert 'id="quota-status"' in page and "so far / quota" not in page  # nothing chosen yet
+    assert 'hx-target="#quota-status"' in page and 'hx-include="#iv-unit, #iv-category"' in page
+    assert page.count('hx-sync="#quota-status:queue last"') == 2  # a late answer to the first change never wins
+    status = client.get(url, query_string={"unit_id": units["V05"], "category": "business"},
+                        headers={"HX-Request": "true", "HX-Target": "quota-status"})
+    block = text_of(status)
+    assert status.status_code == 200 and "<html" not in block and "<form" not in block
+    assert "企业经营者" in block and "2 so far / quota 20" in block
+    assert "0 so far / quota 20" in text_of(client.get(url, query_string={"unit_id": units["V06"], "category": "business"},
+                                                      headers={"HX-Request": "true", "HX-Target": "quota-status"}))
+    assert "so far" not in text_of(client.get(url, query_string={"unit_id": units["V06"]},
+                                              headers={"HX-Request": "true", "HX-Target": "quota-status"}))
+    css = client.get(f"{BASE}/survey.css")
+    assert css.status_code == 200 and css.mimetype == "text/css" and ".iv-choice" in css.get_data(as_text=True)
+    assert "min-height: 52px" in css.get_data(as_text=True)
+    auth.logout("zhen")
+    login(client, auth, "hr", "jituan")
+    assert client.get("/t/jituan/township/survey.css").status_code == 404  # a tenant without the scheme
 
 
 def test_progress_takes_the_same_few_queries_whatever_the_number_of_responses(app):
@@ -595,28 +895,86 @@ def test_who_may_open_which_survey_page(app, client, auth):
 def test_the_cycle_links_and_the_surveyors_menu(app, client, auth):
     login(client, auth, "surveyor1")
     home = text_of(client.get("/t/zhen/"))
-    assert f'href="{BASE}/survey"' in home  # no open cycle: the list of open cycles, empty
-    assert "No cycle is taking survey answers now" in text_of(client.get(f"{BASE}/survey"))
+    assert re.search(f'href="{BASE}/survey"[^>]*>Interviews<', home)  # no open cycle: the survey's index, empty
+    assert "No township cycle has a survey yet" in text_of(client.get(f"{BASE}/survey"))
     cycle_id = make_cycle(app)
     home = text_of(client.get("/t/zhen/"))
     assert f'href="{BASE}/cycles/{cycle_id}/survey/interviews"' in home and ">Interviews<" in home
+    assert ">Public evaluation<" not in home
     second = make_cycle(app, "2026-Q1", "一季度")
     home = text_of(client.get("/t/zhen/"))
     assert f'href="{BASE}/survey"' in home
     listing = text_of(client.get(f"{BASE}/survey"))
     assert f"/cycles/{cycle_id}/survey/interviews/new" in listing and f"/cycles/{second}/survey/interviews/new" in listing
+    assert f"/cycles/{cycle_id}/survey\"" not in listing and "/links" not in listing  # no setup, no links
     auth.logout("zhen")
     login(client, auth)
     page = text_of(client.get(f"/t/zhen/cycles/{cycle_id}"))
     for path, label in (("survey", "Survey setup"), ("survey/interviews", "Interviews"),
                         ("survey/progress", "Survey progress")):
         assert f'href="{BASE}/cycles/{cycle_id}/{path}">{label}<' in page
-    assert f'href="{BASE}/survey"' not in text_of(client.get("/t/zhen/"))  # the office has no menu entry
+    home = text_of(client.get("/t/zhen/"))
+    assert re.search(f'href="{BASE}/survey"[^>]*>Public evaluation<', home)  # the office's menu entry
     auth.logout("zhen")
     login(client, auth, "mayor")
     page = text_of(client.get(f"/t/zhen/cycles/{cycle_id}"))
     assert f"{BASE}/cycles/{cycle_id}/survey/progress" in page and f'{BASE}/cycles/{cycle_id}/survey"' not in page
     assert f"{BASE}/cycles/{cycle_id}/survey/interviews" not in page
+    assert re.search(f'href="{BASE}/survey"[^>]*>Public evaluation<', text_of(client.get("/t/zhen/")))
+
+
+def test_the_survey_index_lists_the_schemes_cycles_with_the_pages_each_role_may_open(app, client, auth):
+    draft = make_cycle(app, "2026-Q3", "三季度", state="draft")
+    current = make_cycle(app, "2026-Q2", "二季度")
+    done = make_cycle(app, "2026-Q1", "一季度")
+    record(app, current, "V01")
+    record(app, current, "V02", channel="link")
+    to_review(app, done)
+
+    def row(page, cycle_id):
+        found = re.search(r'<tr id="cycle-%d">(.*?)</tr>' % cycle_id, page, re.S)
+        return found.group(1) if found else None
+
+    def actions(page, cycle_id):
+        cell = re.search(r'<td class="actions">(.*?)</td>', row(page, cycle_id), re.S).group(1)
+        assert not cell.strip().startswith("·") and not cell.strip().endswith("·")  # no stray separator
+        return re.findall(r'href="[^"]*?/cycles/\d+/([a-z/]+)">', cell)
+
+    login(client, auth, "mayor")
+    page = text_of(client.get(f"{BASE}/survey"))
+    assert row(page, draft) is None  # drafts: the office's only
+    assert actions(page, current) == ["survey/progress"] and actions(page, done) == ["survey/progress"]
+    assert re.search(r'<td class="number">2</td>', row(page, current)) and "In review" in row(page, done)
+    auth.logout("zhen")
+
+    login(client, auth)
+    page = text_of(client.get(f"{BASE}/survey"))
+    assert actions(page, draft) == ["survey/interviews", "survey/progress", "survey", "links"]
+    assert actions(page, current) == ["survey/interviews/new", "survey/interviews", "survey/progress", "survey", "links"]
+    assert actions(page, done) == ["survey/interviews", "survey/progress", "survey", "links"]
+    assert f'href="/t/zhen/township/cycles/{current}/links"' in page
+    auth.logout("zhen")
+
+    login(client, auth, "surveyor1")
+    page = text_of(client.get(f"{BASE}/survey"))
+    assert row(page, draft) is None
+    assert actions(page, current) == ["survey/interviews/new", "survey/interviews", "survey/progress"]
+    assert actions(page, done) == ["survey/interviews", "survey/progress"]
+
+
+def test_the_office_has_the_links_page_among_the_survey_tabs(app, client, auth):
+    cycle_id = make_cycle(app)
+    login(client, auth)
+    for path in ("survey", "survey/progress", "survey/interviews", "survey/interviews/new"):
+        page = text_of(client.get(f"{BASE}/cycles/{cycle_id}/{path}"))
+        tabs = re.search(r'<nav class="tabs survey-tabs"[^>]*>(.*?)</nav>', page, re.S).group(1)
+        assert re.findall(r">([^<]+)</a>", tabs) == ["Survey setup", "Interviews", "Survey progress", "Survey links"]
+        assert f'href="{BASE}/cycles/{cycle_id}/links"' in tabs, path
+    auth.logout("zhen")
+    login(client, auth, "surveyor1")
+    page = text_of(client.get(f"{BASE}/cycles/{cycle_id}/survey/progress"))
+    tabs = re.search(r'<nav class="tabs survey-tabs"[^>]*>(.*?)</nav>', page, re.S).group(1)
+    assert "/links" not in tabs and re.findall(r">([^<]+)</a>", tabs) == ["Interviews", "Survey progress"]
 
 
 # ----------------------------------------------------------------------------------- other tenants
@@ -663,13 +1021,18 @@ def test_in_a_browser_at_a_phones_width_an_interview_is_recorded_and_the_progres
     page.goto(f"{page.base}{BASE}/cycles/{cycle_id}/survey/interviews/new")
     page.select_option("#iv-unit", str(unit_ids(app, cycle_id)["V04"]))
     page.select_option("#iv-category", "rural")
-    page.check("input[name=channel][value=phone]")
+    expect(page.locator("#quota-status")).to_contain_text("已 0 / 配额 20")  # htmx on change
+    for choice in page.locator(".iv-choice").all()[:6]:  # large tap targets, two a row at a phone's width
+        box = choice.bounding_box()
+        assert box["height"] >= 48 and box["width"] >= 120, box
+    page.locator("label.iv-choice", has_text="电话调查").click()  # the whole button is the target
     for qid in question_ids(app, cycle_id):
         page.check(f"input[name=q{qid}][value=basically_satisfied]")
     page.click("button[name=another]")
-    expect(page.locator(".flash.success")).to_contain_text("北坪村 (V04)")
+    expect(page.locator(".flash.success")).to_contain_text("北坪村")
     expect(page.locator("#iv-unit")).to_have_value(str(unit_ids(app, cycle_id)["V04"]))
     expect(page.locator("input[name=channel][value=phone]")).to_be_checked()
+    expect(page.locator("#quota-status")).to_contain_text("已 1 / 配额 20")
     assert responses(app, cycle_id)[0][:7] == (unit_ids(app, cycle_id)["V04"], "rural", "phone", 0, 12, 0, 0)
 
     page.goto(f"{page.base}{BASE}/cycles/{cycle_id}/survey/progress")

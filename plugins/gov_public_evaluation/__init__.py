@@ -210,7 +210,10 @@ def jixiao_tpl_cycle_links(tenant, user, cycle):
 
 @hookimpl
 def jixiao_tpl_home_panels(tenant, user):
-    return scheme_home_panel(SCHEME, tenant, "gov_public_evaluation/home_panel.html")
+    """The township card: each role's to-dos (plugins.gov_public_evaluation.todo)."""
+    from plugins.gov_public_evaluation.todo import todo
+
+    return scheme_home_panel(SCHEME, tenant, "gov_public_evaluation/home_panel.html", todo=lambda: todo(user))
 
 
 @hookimpl

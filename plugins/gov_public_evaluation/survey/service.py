@@ -1,19 +1,25 @@
 """The survey of a cycle: its questions and quotas, and the responses of both ways in.
 
-Setting up (the office, before the first response arrives): the questions (the defaults of
-:mod:`.questions` when the cycle is created; edited, added, removed, reordered) and each respondent
-category's quota (target respondents per unit). Once a response has arrived the questions are fixed,
-so that every answer refers to the same questions; they are also fixed once the cycle has left
-data collection (draft, open). Every change of the questions takes the cycle's row lock, and a
-response that reads the questions takes a share of it, so the two cannot cross.
+Setting up (the office, before the first response arrives): the questions (when the cycle is
+created, :func:`prepare_survey` copies those of the scheme's most recent earlier cycle, else the
+defaults of :mod:`.questions`; then edited, added, removed, reordered, or replaced by another cycle's
+with :func:`copy_questions`) and each respondent category's quota (target respondents per unit).
+Once a response has arrived the questions are fixed, so that every answer refers to the same
+questions; they are also fixed once the cycle has left data collection (draft, open). Every change
+of the questions takes the cycle's row lock, and a response that reads the questions takes a share
+of it, so the two cannot cross; every change says what it saw (a question's stamp, or the stamp of
+all of them), a missing stamp included, so a concurrent change is a conflict. A change of the
+quotas locks the row too (:func:`lock_for_quotas`) and reads the state under the lock.
 
 Taking responses: :func:`record_response` (both ways in; once per ``submission_key``), and for
-surveyors :func:`check_interview` and :func:`record_interview` (household visits and telephone
-interviews, audited with their answers) and :func:`delete_interview`. The anonymous links
+surveyors :func:`check_interview` and :func:`record_interview` (household and telephone surveys,
+audited with their answers) and :func:`delete_interview`. The anonymous links
 (:mod:`plugins.gov_public_evaluation.links`) call :func:`record_response` themselves; nothing here
 writes a link's answers into the audit trail.
 
-Reading: :func:`progress` counts the responses per unit, category and channel in one grouped query.
+Reading: :func:`progress` counts the responses per unit, category and channel in one grouped query;
+:func:`shortfalls` counts, for several cycles at once, the units without a (scorable) answer and
+below quota (the home page's to-dos). Messages name choices as people read them, never the keys.
 
 Nothing here commits.
 """
@@ -26,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InvalidRequestError
@@ -58,17 +64,39 @@ PERSONAL = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|\d{17}[\dXx]|\d{15}|0\d{2,3}-?\d{7
 
 
 def prepare_survey(cycle: Cycle) -> None:
-    """A new cycle's survey: the default questions, and each category's quota from the cycle's
-    settings (``survey_categories[].quota``). Does nothing twice."""
+    """A new cycle's survey: the questions of the scheme's most recent earlier cycle (by creation
+    time, then id) when there is one with questions, else the default questions; and each
+    category's quota from the cycle's settings (``survey_categories[].quota``). Does nothing twice.
+    Three queries at most."""
     if db_session.scalar(select(SurveyQuestion.id).where(SurveyQuestion.cycle_id == cycle.id).limit(1)) is None:
+        source = previous_cycle(cycle)
+        asked = ([(q.topic, q.text_zh, q.text_en) for q in questions(source.id)] if source is not None
+                 else list(DEFAULT_QUESTIONS))
         db_session.execute(insert(SurveyQuestion), [
             dict(tenant_id=cycle.tenant_id, cycle_id=cycle.id, position=i, topic=topic, text_zh=zh, text_en=en)
-            for i, (topic, zh, en) in enumerate(DEFAULT_QUESTIONS, start=1)])
+            for i, (topic, zh, en) in enumerate(asked, start=1)])
     have = set(db_session.scalars(select(SurveyQuota.category).where(SurveyQuota.cycle_id == cycle.id)))
     rows = [dict(tenant_id=cycle.tenant_id, cycle_id=cycle.id, category=c.code, per_unit=c.quota, version=1)
             for c in settings_of(cycle.settings).survey_categories if c.code not in have]
     if rows:
         db_session.execute(insert(SurveyQuota), rows)
+
+
+def _has_questions(cycle_id_column):
+    return select(SurveyQuestion.id).where(SurveyQuestion.cycle_id == cycle_id_column).exists()
+
+
+def previous_cycle(cycle: Cycle) -> Cycle | None:
+    """The scheme's most recent cycle created before ``cycle`` (by ``created_at``, then id) that has
+    questions: where a new cycle's questions come from. One query."""
+    C = Cycle
+    if cycle.created_at is None:
+        earlier = C.id < cycle.id
+    else:
+        earlier = or_(C.created_at < cycle.created_at, and_(C.created_at == cycle.created_at, C.id < cycle.id))
+    return db_session.scalar(select(C).where(C.scheme_id == SCHEME_ID, C.id != cycle.id, earlier,
+                                             _has_questions(C.id))
+                             .order_by(C.created_at.desc(), C.id.desc()).limit(1))
 
 
 class SurveyError(ValueError):
@@ -113,7 +141,7 @@ def check_answers(question_ids: list[int], answers: dict[str, str]) -> dict[str,
                               field=f"q{question_id}")
         if value not in ANSWER_KEYS:
             raise SurveyError(_("Question %(n)s: %(value)s is not an answer; allowed: %(allowed)s.", n=position,
-                                value=value, allowed=", ".join(ANSWER_KEYS)), field=f"q{question_id}")
+                                value=value[:40], allowed=answers_allowed()), field=f"q{question_id}")
         checked[str(question_id)] = value
     unknown = set(answers) - set(checked)
     if unknown:
@@ -144,10 +172,10 @@ def record_response(cycle: Cycle, unit_id: int, category: str, channel: str, sub
         question_ids = [q.id for q in questions(cycle.id)]
     if state not in COLLECTING:
         raise SurveyError(_("The survey of %(cycle)s takes answers while the cycle is open; it is %(state)s.",
-                            cycle=cycle.name, state=state))
+                            cycle=cycle.name, state=state_name(state)))
     if channel not in CHANNELS:
         raise SurveyError(_("%(value)s is not a way of answering; allowed: %(allowed)s.", value=channel,
-                            allowed=", ".join(CHANNELS)), field="channel")
+                            allowed=_names(CHANNELS, channel_label)), field="channel")
     checked = check_answers(question_ids, answers)
     counts = {key: 0 for key in ANSWER_KEYS}
     for value in checked.values():
@@ -169,10 +197,10 @@ def record_response(cycle: Cycle, unit_id: int, category: str, channel: str, sub
 def check_target(cycle: Cycle, unit_id: int | None, category: str | None) -> None:
     """The unit is one of the cycle's (eligible) units and the category one of its settings'.
     :raises SurveyError: naming the value and what is allowed."""
-    codes = [c.code for c in settings_of(cycle.settings).survey_categories]
-    if category not in codes:
+    cats = categories(cycle)
+    if category not in dict(cats):
         raise SurveyError(_("%(value)s is not a respondent category; allowed: %(allowed)s.", value=category or "",
-                            allowed=", ".join(codes)), field="category")
+                            allowed=_(", ").join(name for _code, name in cats)), field="category")
     found = db_session.scalar(select(CycleSubject.id).where(CycleSubject.cycle_id == cycle.id,
                                                            CycleSubject.unit_id == unit_id,
                                                            CycleSubject.kind == "unit",
@@ -197,6 +225,14 @@ def lock_for_response(cycle: Cycle) -> str:
 def lock_for_setup(cycle: Cycle) -> str:
     """Lock the cycle's row before a change of its questions; return its state as committed now."""
     state = db_session.scalar(select(Cycle.state).where(Cycle.id == cycle.id).with_for_update())
+    return state if state is not None else cycle.state
+
+
+def lock_for_quotas(cycle: Cycle) -> str:
+    """Lock the cycle's row before a change of its quotas (``FOR NO KEY UPDATE`` on PostgreSQL: a
+    move of the cycle waits, or is waited for, while responses, which take a key share, go on);
+    return its state as committed now."""
+    state = db_session.scalar(select(Cycle.state).where(Cycle.id == cycle.id).with_for_update(key_share=True))
     return state if state is not None else cycle.state
 
 
@@ -226,11 +262,13 @@ def questions_fixed(cycle: Cycle, state: str | None = None, responses: int | Non
     return None
 
 
-def quotas_fixed(cycle: Cycle) -> str | None:
-    """Why the quotas can no longer change (the cycle has left data collection), or None."""
-    if cycle.state not in SETUP_STATES:
+def quotas_fixed(cycle: Cycle, state: str | None = None) -> str | None:
+    """Why the quotas can no longer change (the cycle has left data collection), or None. ``state``:
+    the cycle's state as read under its lock (else the state it was loaded with)."""
+    state = state or cycle.state
+    if state not in SETUP_STATES:
         return _("The quotas are fixed: the cycle is %(state)s; they are set while it is a draft or open.",
-                 state=state_name(cycle.state))
+                 state=state_name(state))
     return None
 
 
@@ -247,13 +285,15 @@ def channel_label(channel: str) -> str:
             "link": _("Anonymous link")}.get(channel, channel)
 
 
-def _choices(keys, label) -> str:
-    """Allowed values for a message: ``satisfied (满意), ...`` in the page's language."""
-    return ", ".join(f"{k} ({label(k)})" for k in keys)
+def _names(keys, label) -> str:
+    """Allowed values for a message, as people read them (``满意、基本满意 ...`` in the page's language),
+    never the stored keys."""
+    return _(", ").join(label(k) for k in keys)
 
 
 def answers_allowed() -> str:
-    return _choices(ANSWER_KEYS, answer_label)
+    """The four answers by name, for a message."""
+    return _names(ANSWER_KEYS, answer_label)
 
 
 def categories(cycle: Cycle) -> list[tuple[str, str]]:
@@ -350,12 +390,17 @@ def _setup_lock(cycle: Cycle) -> None:
 
 def _current(question: SurveyQuestion, stamp: str | None) -> SurveyQuestion:
     """The question as committed now (read again under the cycle's lock), if the form saw it so.
-    :raises SurveyConflict: removed or changed by someone else meanwhile (its text now named)."""
+    A missing or empty ``stamp`` is a conflict too: every change says what it was made from.
+    :raises SurveyConflict: removed or changed by someone else meanwhile, or no stamp (its text now named)."""
     try:
         db_session.refresh(question)
     except InvalidRequestError:
         raise SurveyConflict(_("The question was removed by someone else meanwhile.")) from None
-    if stamp is not None and stamp != question_stamp(question):
+    if not stamp:  # a form that does not say what it saw cannot be told apart from a stale one
+        raise SurveyConflict(_("Question %(n)s: the form did not say which version of the question it was made from; "
+                               "it now reads: %(topic)s · %(text)s. Open the page again and repeat the change.",
+                               n=question.position, topic=question.topic, text=question.text_zh))
+    if stamp != question_stamp(question):
         raise SurveyConflict(_("Question %(n)s was changed by someone else meanwhile; it now reads: %(topic)s · "
                                "%(text)s. Check it and save again.", n=question.position, topic=question.topic,
                                text=question.text_zh))
@@ -445,6 +490,64 @@ def remove_question(cycle: Cycle, question: SurveyQuestion, stamp: str | None, a
                        .execution_options(synchronize_session=False))
 
 
+# ----------------------------------------------------------------------------------- copying the questions
+
+def questions_stamp(asked: list[SurveyQuestion]) -> str:
+    """What a form saw of all the cycle's questions (each one's place and text, in order): the
+    optimistic lock of a change that replaces them all."""
+    return hashlib.sha256("\x1e".join(question_stamp(q) for q in asked).encode()).hexdigest()[:16]
+
+
+def copy_sources(cycle: Cycle) -> list[tuple[Cycle, int]]:
+    """The scheme's other cycles whose questions may be copied into ``cycle`` (those that have
+    questions), most recently created first, each with its number of questions; one query."""
+    counts = (select(SurveyQuestion.cycle_id, func.count().label("n"))
+              .group_by(SurveyQuestion.cycle_id).subquery())
+    rows = db_session.execute(select(Cycle, counts.c.n).join(counts, counts.c.cycle_id == Cycle.id)
+                              .where(Cycle.scheme_id == SCHEME_ID, Cycle.id != cycle.id)
+                              .order_by(Cycle.created_at.desc(), Cycle.id.desc()))
+    return [(source, int(n)) for source, n in rows]
+
+
+def copy_source(cycle: Cycle, raw: Any) -> Cycle:
+    """The cycle a copy's form names (``source``): another of the scheme's cycles, with questions.
+    :raises SurveyError: naming the value and what is allowed."""
+    value = str(raw or "").strip()
+    if not value:
+        raise SurveyError(_("Copy from: no cycle chosen; choose the cycle whose questions to copy."), field="source")
+    source = db_session.get(Cycle, int(value)) if value.isdigit() and len(value) < 10 else None
+    if source is None or source.scheme_id != SCHEME_ID or source.id == cycle.id or not questions(source.id):
+        raise SurveyError(_("Copy from: “%(value)s” is not another township cycle with questions; choose one from "
+                            "the list.", value=value[:20]), field="source")
+    return source
+
+
+def copy_questions(cycle: Cycle, source: Cycle, stamp: str | None, actor: str) -> int:
+    """Replace the cycle's questions by copies of ``source``'s (same topics, texts and order), if the
+    questions are not fixed and nobody changed them since the form's ``stamp``
+    (:func:`questions_stamp`); audited once, on the cycle, with the questions before and after.
+    :return: how many questions were copied. :raises SurveyConflict: fixed, or changed meanwhile."""
+    _setup_lock(cycle)
+    current = questions(cycle.id)
+    if not stamp or stamp != questions_stamp(current):
+        raise SurveyConflict(_("The questions of %(cycle)s were changed by someone else meanwhile (they are shown "
+                               "below as they are now); check them and copy again.", cycle=cycle.name))
+    copied = questions(source.id)
+    if not copied:
+        raise SurveyConflict(_("%(cycle)s has no questions any more; choose another cycle.", cycle=source.name))
+    Q = SurveyQuestion
+    db_session.execute(delete(Q).where(Q.cycle_id == cycle.id).execution_options(synchronize_session=False))
+    for question in current:
+        db_session.expunge(question)
+    db_session.execute(insert(Q), [
+        dict(tenant_id=cycle.tenant_id, cycle_id=cycle.id, position=i, topic=q.topic, text_zh=q.text_zh,
+             text_en=q.text_en) for i, q in enumerate(copied, start=1)])
+    as_listed = lambda asked: [[q.topic, q.text_zh, q.text_en] for q in asked]  # noqa: E731
+    record("survey.questions_copy", cycle, before={"questions": as_listed(current)},
+           after={"source_cycle": source.id, "source_name": source.name, "questions": as_listed(copied)}, actor=actor)
+    return len(copied)
+
+
 # ----------------------------------------------------------------------------------- quotas
 
 def quotas(cycle_id: int) -> dict[str, SurveyQuota]:
@@ -468,8 +571,10 @@ def set_quotas(cycle: Cycle, values: Mapping[str, Any], versions: Mapping[str, A
     """Set every category's quota at once (all or nothing), if nobody changed them since the form's
     ``versions`` (the rows' versions, by category code; empty for a category without a row).
     Audited per changed category. :return: the codes changed. :raises SurveyError: a bad value
-    (every one named); :raises SurveyConflict: fixed, or changed by someone else (their values named)."""
-    reason = quotas_fixed(cycle)
+    (every one named); :raises SurveyConflict: fixed, or changed by someone else (their values named).
+    The cycle's row is locked first and its state read under the lock (:func:`lock_for_quotas`), so a
+    move out of data collection at the same moment is either seen here or waits for this save."""
+    reason = quotas_fixed(cycle, lock_for_quotas(cycle))
     if reason:
         raise SurveyConflict(reason)
     cats = categories(cycle)
@@ -507,6 +612,13 @@ def set_quotas(cycle: Cycle, values: Mapping[str, Any], versions: Mapping[str, A
 
 # ----------------------------------------------------------------------------------- interviews
 
+def unit_category_count(cycle_id: int, unit_id: int, category: str) -> int:
+    """Responses so far about one unit in one category (both ways in); one query."""
+    R = SurveyResponse
+    return db_session.scalar(select(func.count()).select_from(R).where(
+        R.cycle_id == cycle_id, R.unit_id == unit_id, R.category == category)) or 0
+
+
 def new_submission_key() -> str:
     """The random key a surveyor's form carries (128 bits), made when the form is rendered."""
     return secrets.token_hex(16)
@@ -533,12 +645,12 @@ def check_note(raw: Any) -> str:
     card number is refused, shown masked). :raises SurveyError: the message."""
     note = " ".join(str(raw or "").split())
     if len(note) > NOTE_MAX:
-        raise SurveyError(_("Note: %(n)s characters; at most %(max)s are allowed.", n=len(note), max=NOTE_MAX),
+        raise SurveyError(_("Remark: %(n)s characters; at most %(max)s are allowed.", n=len(note), max=NOTE_MAX),
                           field="note")
     found = PERSONAL.search(note)
     if found:
-        raise SurveyError(_("Note: “%(value)s” looks like a phone or identity card number; the survey is anonymous "
-                            "and a note holds no personal data. Remove it.", value=_masked(found.group(0))),
+        raise SurveyError(_("Remark: “%(value)s” looks like a phone or identity card number; the survey is anonymous "
+                            "and a remark holds no personal data. Remove it.", value=_masked(found.group(0))),
                           field="note")
     return note
 
@@ -564,7 +676,7 @@ def check_interview(cycle: Cycle, form: Mapping[str, Any], asked: list[SurveyQue
                               value=raw_unit[:40], cycle=cycle.name)
     cats = categories(cycle)
     category = str(form.get("category") or "").strip()
-    allowed_categories = ", ".join(f"{code} ({name})" for code, name in cats)
+    allowed_categories = _(", ").join(name for _code, name in cats)
     if not category:
         errors["category"] = _("Respondent category: not chosen; allowed: %(allowed)s.", allowed=allowed_categories)
     elif category not in dict(cats):
@@ -573,7 +685,7 @@ def check_interview(cycle: Cycle, form: Mapping[str, Any], asked: list[SurveyQue
     channel = str(form.get("channel") or "").strip()
     if channel not in INTERVIEW_CHANNELS:
         errors["channel"] = _("Channel: “%(value)s” is not a way of interviewing; allowed: %(allowed)s.",
-                              value=channel[:40], allowed=_choices(INTERVIEW_CHANNELS, channel_label))
+                              value=channel[:40], allowed=_names(INTERVIEW_CHANNELS, channel_label))
     answers: dict[str, str] = {}
     for question in asked:
         value = str(form.get(f"q{question.id}") or "").strip()
@@ -695,6 +807,10 @@ class UnitProgress:
     def answered(self) -> int:
         return sum(self.answers.values())
 
+    def below(self, quotas: Mapping[str, int]) -> list[str]:
+        """The categories whose quota this unit has not reached yet."""
+        return [code for code, quota in quotas.items() if self.by_category.get(code, 0) < quota]
+
 
 @dataclass
 class Progress:
@@ -722,8 +838,25 @@ class Progress:
 
     @property
     def without_answers(self) -> list[UnitProgress]:
-        """The units with no scorable answer yet: the cycle cannot move to review while there are any."""
+        """The units with no scorable answer yet: the cycle cannot move to review while there are any.
+        For those who may see how units were answered (it tells that a unit's answers were all
+        "don't know"); others get :attr:`without_responses`."""
         return [u for u in self.units if not u.scorable]
+
+    @property
+    def without_responses(self) -> list[UnitProgress]:
+        """The units no respondent has answered about yet (counts only: tells nothing of the answers)."""
+        return [u for u in self.units if not u.responses]
+
+    @property
+    def below_quota(self) -> list[UnitProgress]:
+        """The units that have not reached the quota of some category yet (未达配额)."""
+        return [u for u in self.units if u.below(self.quotas)]
+
+    def lacking(self, distribution: bool) -> list[UnitProgress]:
+        """The units to name as missing: without a scorable answer for whoever may see the answers
+        (``distribution``), else without any response."""
+        return self.without_answers if distribution else self.without_responses
 
 
 def progress(cycle: Cycle) -> Progress:
@@ -754,3 +887,68 @@ def progress(cycle: Cycle) -> Progress:
             row.answers[key] += int(value or 0)
             answers[key] += int(value or 0)
     return Progress(cats, quota, units, by_category, by_channel, answers)
+
+
+@dataclass
+class Shortfall:
+    """How far a cycle's survey is from done, in units (for the home page's to-dos)."""
+
+    units: int = 0
+    without_answers: int = 0  # no scorable answer (the office and leaders may know this)
+    without_responses: int = 0  # no response at all (counts only)
+    below_quota: int = 0  # some category under its quota
+
+
+def shortfalls(cycles: list[Cycle]) -> dict[int, Shortfall]:
+    """Per cycle, its units without a scorable answer, without a response and below quota: three
+    queries whatever the number of cycles, units and responses (the units, the quotas, one grouped
+    count of the responses)."""
+    ids = [c.id for c in cycles]
+    found = {cycle_id: Shortfall() for cycle_id in ids}
+    if not ids:
+        return found
+    units: dict[int, list[int]] = {cycle_id: [] for cycle_id in ids}
+    for cycle_id, unit_id in db_session.execute(
+            select(CycleSubject.cycle_id, CycleSubject.unit_id).where(
+                CycleSubject.cycle_id.in_(ids), CycleSubject.kind == "unit", CycleSubject.eligible.is_(True),
+                CycleSubject.unit_id.is_not(None))):
+        units[cycle_id].append(unit_id)
+    stored = {(cycle_id, code): n for cycle_id, code, n in db_session.execute(
+        select(SurveyQuota.cycle_id, SurveyQuota.category, SurveyQuota.per_unit).where(SurveyQuota.cycle_id.in_(ids)))}
+    quota = {c.id: {code: stored.get((c.id, code), 0) for code, _name in categories(c)} for c in cycles}
+    R = SurveyResponse
+    counted: dict[tuple[int, int], dict[str, int]] = {}
+    scorable: dict[tuple[int, int], int] = {}
+    for cycle_id, unit_id, category, n, scored in db_session.execute(
+            select(R.cycle_id, R.unit_id, R.category, func.count(),
+                   func.sum(R.satisfied + R.basically_satisfied + R.dissatisfied))
+            .where(R.cycle_id.in_(ids)).group_by(R.cycle_id, R.unit_id, R.category)):
+        counted.setdefault((cycle_id, unit_id), {})[category] = int(n)
+        scorable[(cycle_id, unit_id)] = scorable.get((cycle_id, unit_id), 0) + int(scored or 0)
+    for cycle_id in ids:
+        row = found[cycle_id]
+        for unit_id in units[cycle_id]:
+            by_category = counted.get((cycle_id, unit_id), {})
+            row.units += 1
+            row.without_answers += not scorable.get((cycle_id, unit_id))
+            row.without_responses += not by_category
+            row.below_quota += any(by_category.get(code, 0) < n for code, n in quota[cycle_id].items())
+    return found
+
+
+def index_statement(include_drafts: bool):
+    """The scheme's cycles for the survey's index, newest period first (drafts only for whoever
+    sets surveys up)."""
+    statement = select(Cycle).where(Cycle.scheme_id == SCHEME_ID)
+    if not include_drafts:
+        statement = statement.where(Cycle.state != "draft")
+    return statement.order_by(Cycle.period.desc(), Cycle.id.desc())
+
+
+def response_counts(cycle_ids: list[int]) -> dict[int, int]:
+    """Responses per cycle (both ways in); one grouped query."""
+    if not cycle_ids:
+        return {}
+    return dict(db_session.execute(select(SurveyResponse.cycle_id, func.count())
+                                   .where(SurveyResponse.cycle_id.in_(cycle_ids))
+                                   .group_by(SurveyResponse.cycle_id)).all())

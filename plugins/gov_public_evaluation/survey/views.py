@@ -1,24 +1,30 @@
 """The survey pages (公众评议) of a township cycle: setting up the questions and quotas, the
 surveyors' household and telephone interviews, and the live progress against the quotas.
 
-- ``/survey``: the office sets up the questions (until the first response arrives) and each
-  respondent category's quota;
+- ``/township/survey``: the index of the scheme's cycles' surveys (the menu's "Public evaluation"
+  for the office and leaders, "Interviews" for surveyors when several cycles are open);
+- ``/cycles/<id>/survey``: the office sets up the questions (until the first response arrives; a
+  copy of another cycle's questions after a confirmation step) and each respondent category's quota;
 - ``/survey/interviews`` and ``/survey/interviews/new``: a surveyor records interviews and lists
   their own (the office all of them); a form carries a random submission key, so a double submit
-  or a retry records one interview;
+  or a retry records one interview; the form says how far the chosen unit and category are from
+  their quota (htmx on change);
 - ``/survey/progress``: responses so far per unit and category against the quotas, refreshed by
-  htmx every few seconds; the office and leaders also see how each unit was answered.
+  htmx every few seconds, filtered to the units missing answers or below quota; the office and
+  leaders also see how each unit was answered.
 
 Every page answers htmx requests with the block its target names (``#questions``, ``#quotas``,
-``#interview-form``, ``#results``, ``#progress``, ``#delete``); a plain POST redirects after
-success. Who may do what is decided in plugins/gov_public_evaluation/policy.py; the rules live in
-:mod:`plugins.gov_public_evaluation.survey.service`.
+``#interview-form``, ``#quota-status``, ``#results``, ``#progress``, ``#delete``); a plain POST
+redirects after success. The interview form's large answer buttons come from ``survey.css``
+(served by :func:`stylesheet`: the CSP allows no inline style). Who may do what is decided in
+plugins/gov_public_evaluation/policy.py; the rules live in :mod:`plugins.gov_public_evaluation.survey.service`.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,10 +34,11 @@ from core.i18n import current_locale
 from core.policy import permission_required
 from core.slots import MenuItem
 from core.web import actor_name, paginate, paginate_list, redirect_after, render_page
-from plugins.gov_public_evaluation.policy import (has_interviews_menu, may_delete_interview, may_enter_interviews,
+from plugins.gov_public_evaluation.policy import (has_interviews_menu, has_public_evaluation_menu,
+                                                  may_delete_interview, may_enter_interviews, may_issue_links,
                                                   may_list_interviews, may_manage_survey, may_open_survey_index,
                                                   may_view_answer_distribution, may_view_survey_progress,
-                                                  sees_all_interviews)
+                                                  sees_all_interviews, sees_draft_surveys)
 from plugins.gov_public_evaluation.survey import models, service  # noqa: F401 (models: the tables register)
 from plugins.gov_public_evaluation.survey.models import ANSWER_KEYS, CHANNELS, SurveyQuestion, SurveyResponse
 from plugins.gov_public_evaluation.survey.service import INTERVIEW_CHANNELS, SurveyConflict, SurveyError
@@ -41,6 +48,7 @@ from plugins.gov_public_evaluation.web import (account, actor, allowed, cycle_st
 bp = Blueprint("township_survey", __name__, url_prefix="/t/<tenant>/township")
 
 POLL_SECONDS = 5
+STYLESHEET = (Path(__file__).parent / "survey.css").read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -50,8 +58,18 @@ def _context(cycle=None, **extra) -> dict:
     return dict(cycle=cycle, answer_label=service.answer_label, channel_label=service.channel_label,
                 answer_keys=ANSWER_KEYS, channels=CHANNELS, interview_channels=INTERVIEW_CHANNELS,
                 actor_name=actor_name, cycle_state_name=cycle_state_name, locale=current_locale(),
-                question_text=service.question_text, tabs=cycle_links(cycle, account()) if cycle is not None else [],
+                question_text=service.question_text, tabs=_tabs(cycle, account()) if cycle is not None else [],
                 **extra)
+
+
+def _tabs(cycle, user) -> list:
+    """The tabs between a cycle's survey pages the user may open: the cycle's survey links, and the
+    anonymous links' page (评议链接) for whoever issues them."""
+    tabs = cycle_links(cycle, user)
+    if may_issue_links(user):
+        tabs.append(MenuItem(_("Survey links"), url_for("township_links.index", cycle_id=cycle.id),
+                             "township_links.index", order=75))
+    return sorted(tabs, key=lambda tab: tab.order)
 
 
 def _cycle(cycle_id: int, decision) -> object:
@@ -80,15 +98,47 @@ def _filter_value(name: str, allowed_values) -> str:
 @bp.get("/survey")
 @permission_required("tenant.home")
 def index():
-    """The cycles whose survey is under way (open), each with its interviews, progress and setup:
-    where the surveyors' "Interviews" menu entry leads when more than one cycle is open."""
+    """The surveys of the scheme's cycles, newest period first, paginated: each cycle's state and
+    responses so far, and its survey pages the user may open (record an interview and the
+    interviews, the progress, the setup, the anonymous links). Where the office's and leaders'
+    "Public evaluation" menu entry leads, and the surveyors' "Interviews" when several cycles are
+    open. Drafts are listed for the office only (their surveys are being set up)."""
     require_scheme()
     user = account()
     allowed(may_open_survey_index(user))
-    cycles = service.survey_cycles()
+    page = paginate(service.index_statement(include_drafts=sees_draft_surveys(user)))
+    counts = service.response_counts([c.id for c in page.items])
+    rows = [(c, counts.get(c.id, 0), _index_actions(c, user)) for c in page.items]
     return render_page("gov_public_evaluation/survey/index.html", **_context(
-        cycles=cycles, may_enter=may_enter_interviews(user), may_progress=may_view_survey_progress(user),
-        may_manage=may_manage_survey(user)))
+        page=page, rows=rows, collecting=service.COLLECTING))
+
+
+def _index_actions(cycle, user) -> list[tuple[str, str]]:
+    """A cycle's survey pages the user may open from the index: (label, address)."""
+    actions = []
+    if may_enter_interviews(user) and cycle.state in service.COLLECTING:
+        actions.append((_("Record an interview"), url_for(".new_interview", cycle_id=cycle.id)))
+    if may_list_interviews(user):
+        actions.append((_("Interviews"), url_for(".interviews", cycle_id=cycle.id)))
+    if may_view_survey_progress(user):
+        actions.append((_("Survey progress"), url_for(".progress", cycle_id=cycle.id)))
+    if may_manage_survey(user):
+        actions.append((_("Survey setup"), url_for(".setup", cycle_id=cycle.id)))
+    if may_issue_links(user):
+        actions.append((_("Survey links"), url_for("township_links.index", cycle_id=cycle.id)))
+    return actions
+
+
+@bp.get("/survey.css")
+@permission_required("tenant.home")
+def stylesheet():
+    """The survey pages' styles (the CSP allows no inline style): the interview form's answers as
+    large buttons for a surveyor's phone, one question per block; the quota line."""
+    require_scheme()
+    response = make_response(STYLESHEET)
+    response.mimetype = "text/css"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # ----------------------------------------------------------------------------------- setup
@@ -96,13 +146,17 @@ def index():
 def _setup_context(cycle, message: str | None = None, question_values: dict | None = None,
                    question_errors: dict | None = None, quota_values: dict | None = None,
                    quota_versions: dict | None = None, quota_errors: dict | None = None,
-                   quota_message: str | None = None) -> dict:
+                   quota_message: str | None = None, copy_errors: dict | None = None,
+                   copy_value: str = "") -> dict:
     asked = service.questions(cycle.id)
     responses = service.response_count(cycle.id)
     rows = service.quotas(cycle.id)
     cats = service.categories(cycle)
+    fixed = service.questions_fixed(cycle, responses=responses)
     return _context(
-        cycle, questions=asked, responses=responses, fixed=service.questions_fixed(cycle, responses=responses),
+        cycle, questions=asked, responses=responses, fixed=fixed,
+        copy_sources=[] if fixed else service.copy_sources(cycle), copy_errors=copy_errors or {},
+        copy_value=copy_value,
         quotas_fixed=service.quotas_fixed(cycle), categories=cats, stamp=service.question_stamp,
         message=message, question_values=question_values or {}, question_errors=question_errors or {},
         quota_values=quota_values if quota_values is not None else {
@@ -246,13 +300,64 @@ def delete_question(cycle_id: int, question_id: int):
     return redirect_after(url_for(".setup", cycle_id=cycle.id, _anchor="questions"))
 
 
+@bp.route("/cycles/<int:cycle_id>/survey/questions/copy", methods=["GET", "POST"])
+@permission_required("tenant.home")
+def copy_questions(cycle_id: int):
+    """Replace the cycle's questions by those of another of the scheme's cycles (``source``), after a
+    confirmation step that shows both lists; while the questions are not fixed. The confirmation
+    carries what it showed of this cycle's questions, so a change by someone else meanwhile is a
+    409 (the page shows the questions as they are now)."""
+    cycle = _cycle(cycle_id, may_manage_survey)
+    template = "gov_public_evaluation/survey/question_copy.html"
+    raw = (request.form if request.method == "POST" else request.args).get("source", "")
+    try:
+        source = service.copy_source(cycle, raw)
+    except SurveyError as exc:
+        return render_page("gov_public_evaluation/survey/setup.html", **_setup_context(
+            cycle, copy_errors=exc.errors, copy_value=str(raw)[:20])), exc.status
+
+    def confirm(message=None, status=200):
+        asked = service.questions(cycle.id)
+        return render_page(template, **_context(
+            cycle, source=source, current=asked, copied=service.questions(source.id),
+            stamp=service.questions_stamp(asked), message=message,
+            fixed_message=service.questions_fixed(cycle))), status
+
+    fixed = service.questions_fixed(cycle)
+    if request.method == "GET":
+        return confirm(fixed, 409 if fixed else 200)
+    try:
+        n = service.copy_questions(cycle, source, request.form.get("stamp"), actor())
+        db_session.commit()
+    except SurveyError as exc:
+        db_session.rollback()
+        return confirm(str(exc), exc.status)
+    flash(_("%(n)s questions copied from %(cycle)s; they replace this cycle's questions.", n=n, cycle=source.name),
+          "success")
+    return redirect_after(url_for(".setup", cycle_id=cycle.id, _anchor="questions"))
+
+
 # ----------------------------------------------------------------------------------- interviews
 
+def _quota_status(cycle, values: dict, units, cats) -> dict | None:
+    """How far the chosen unit and category are from their quota (responses so far, the quota), or
+    None until both are chosen."""
+    unit_id, category = str(values.get("unit_id") or ""), str(values.get("category") or "")
+    unit = next((u for u in units if str(u.id) == unit_id), None)
+    names = dict(cats)
+    if unit is None or category not in names:
+        return None
+    row = service.quotas(cycle.id).get(category)
+    return dict(unit=unit, category=names[category], n=service.unit_category_count(cycle.id, unit.id, category),
+                quota=row.per_unit if row is not None else 0)
+
+
 def _interview_context(cycle, values: dict, errors: dict, message: str | None = None, units=None) -> dict:
+    units = units if units is not None else service.cycle_units(cycle)
+    cats = service.categories(cycle)
     return _context(cycle, values=values, errors=errors, message=message, questions=service.questions(cycle.id),
-                    units=units if units is not None else service.cycle_units(cycle),
-                    categories=service.categories(cycle), closed=cycle.state not in service.COLLECTING,
-                    note_max=service.NOTE_MAX)
+                    units=units, categories=cats, closed=cycle.state not in service.COLLECTING,
+                    note_max=service.NOTE_MAX, quota_status=_quota_status(cycle, values, units, cats))
 
 
 @bp.route("/cycles/<int:cycle_id>/survey/interviews/new", methods=["GET", "POST"])
@@ -261,7 +366,9 @@ def new_interview(cycle_id: int):
     """Record a household visit or telephone interview: the unit, the respondent's category, the
     channel, an answer to every question and an optional note (no personal data). The form carries
     a random submission key made when it is rendered: sent twice, it records one interview and says
-    so. "Save and record another" comes back with the same unit, category and channel."""
+    so. "Save and record another" comes back with the same unit, category and channel. ``unit_id``
+    and ``category`` in the query choose them (the progress page's cells link here so); an htmx
+    request for ``#quota-status`` gets the line "n so far / quota m" of the chosen unit and category."""
     cycle = _cycle(cycle_id, may_enter_interviews)
     template = "gov_public_evaluation/survey/interview_new.html"
     closed = None if cycle.state in service.COLLECTING else _(
@@ -381,18 +488,23 @@ def delete_interview(cycle_id: int, response_id: int):
 @permission_required("tenant.home")
 def progress(cycle_id: int):
     """Responses so far per unit and category against the quotas, with totals per unit, category
-    and channel; the units without a scorable answer are named (the cycle cannot move to review
-    while there are any). Refreshed every few seconds while the cycle is open (htmx gets the
-    ``#progress`` block alone). The office and leaders also see how each unit was answered;
-    surveyors see counts only. ``?missing=1``: only the units without a scorable answer."""
+    and channel; each unit × category cell opens the interview form for that unit and category
+    (for whoever records interviews, while the cycle is open). Refreshed every few seconds while
+    the cycle is open (htmx gets the ``#progress`` block alone). The office and leaders also see how
+    each unit was answered, and the units without a scorable answer are named (the cycle cannot move
+    to review while there are any); surveyors see counts only, and the units without any response.
+    ``?missing=1``: only those units; ``?below=1``: only the units below the quota of some category."""
     cycle = _cycle(cycle_id, may_view_survey_progress)
     user = account()
     state = service.progress(cycle)
-    missing = request.args.get("missing") == "1"
-    rows = state.without_answers if missing else state.units
+    distribution = may_view_answer_distribution(user)
+    lacking = state.lacking(distribution)
+    shown = "missing" if request.args.get("missing") == "1" else "below" if request.args.get("below") == "1" else ""
+    rows = lacking if shown == "missing" else state.below_quota if shown == "below" else state.units
     return render_page("gov_public_evaluation/survey/progress.html", **_context(
-        cycle, progress=state, page=paginate_list(rows), missing=missing,
-        distribution=may_view_answer_distribution(user), polling=cycle.state in service.COLLECTING,
+        cycle, progress=state, page=paginate_list(rows), shown=shown, lacking=lacking,
+        lacking_ids={u.unit.id for u in lacking}, distribution=distribution,
+        polling=cycle.state in service.COLLECTING,
         poll_seconds=POLL_SECONDS, poll_url=request.full_path if request.query_string else request.path,
         now_text=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         may_enter=may_enter_interviews(user) and cycle.state in service.COLLECTING,
@@ -418,13 +530,20 @@ def cycle_links(cycle, user) -> list:
 
 
 def menu_items(tenant, user) -> list:
-    """"Interviews" for surveyors (order 72): the open cycle's interviews, or the list of the open
-    cycles when there are several (one small query)."""
-    if not has_interviews_menu(user):
-        return []
-    open_ids = [c.id for c in service.survey_cycles()]
-    if len(open_ids) == 1:
-        return [MenuItem(_("Interviews"), url_for("township_survey.interviews", tenant=tenant.slug,
-                                                  cycle_id=open_ids[0]), "township_survey.interviews", order=72)]
-    return [MenuItem(_("Interviews"), url_for("township_survey.index", tenant=tenant.slug), "township_survey.index",
-                     order=72)]
+    """"Interviews" for surveyors (order 72): the open cycle's interviews, or the survey's index
+    when there are none or several (one small query). "Public evaluation" for the office and
+    leaders (order 73): the survey's index of the scheme's cycles."""
+    items = []
+    if has_interviews_menu(user):
+        open_ids = [c.id for c in service.survey_cycles()]
+        if len(open_ids) == 1:
+            items.append(MenuItem(_("Interviews"), url_for("township_survey.interviews", tenant=tenant.slug,
+                                                           cycle_id=open_ids[0]),
+                                  "township_survey.interviews", order=72))
+        else:
+            items.append(MenuItem(_("Interviews"), url_for("township_survey.index", tenant=tenant.slug),
+                                  "township_survey.index", order=72))
+    if has_public_evaluation_menu(user):
+        items.append(MenuItem(_("Public evaluation"), url_for("township_survey.index", tenant=tenant.slug),
+                              "township_survey.index", order=73))
+    return items
