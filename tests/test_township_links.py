@@ -82,6 +82,12 @@ def unit_ids(app, *codes) -> list[int]:
         return [found[c] for c in codes]
 
 
+@pytest.fixture
+def english(client):
+    """The answer page in English (its default is the tenant's language, Chinese)."""
+    client.post("/lang", data={"locale": "en"})
+
+
 def question_ids(app, cycle_id) -> list[int]:
     with tenant(app, "zhen") as db:
         return list(db.scalars(select(SurveyQuestion.id).where(SurveyQuestion.cycle_id == cycle_id)
@@ -340,7 +346,7 @@ def test_a_typed_address_is_read_with_dashes_capitals_and_look_alikes(app, clien
     assert response.status_code == 200 and f'action="/t/zhen/survey/{token}?lang=' in text_of(response)
 
 
-def test_the_answers_are_taken_once(app, client, issued):
+def test_the_answers_are_taken_once(app, client, issued, english):
     cycle_id, _batch, rows = issued
     token, unit_id, _category = rows[0]
     ids = question_ids(app, cycle_id)
@@ -383,7 +389,7 @@ def test_posts_of_the_same_link_at_the_same_moment_make_one_response(app, issued
     assert len(responses(app)) == 1
 
 
-def test_a_question_left_out_keeps_the_other_answers(app, client, issued):
+def test_a_question_left_out_keeps_the_other_answers(app, client, issued, english):
     cycle_id, _batch, rows = issued
     token = rows[0][0]
     ids = question_ids(app, cycle_id)
@@ -410,7 +416,7 @@ def test_a_question_left_out_keeps_the_other_answers(app, client, issued):
 @pytest.mark.parametrize("state, status, title", [("draft", 200, "The survey has not opened yet"),
                                                   ("review", 410, "The survey is closed"),
                                                   ("closed", 410, "The survey is closed")])
-def test_a_cycle_that_is_not_open_says_so(app, client, issued, state, status, title):
+def test_a_cycle_that_is_not_open_says_so(app, client, issued, state, status, title, english):
     cycle_id, _batch, rows = issued
     set_state(app, cycle_id, state)
     token = rows[0][0]
@@ -421,7 +427,7 @@ def test_a_cycle_that_is_not_open_says_so(app, client, issued, state, status, ti
     assert responses(app) == []
 
 
-def test_unknown_links_and_other_tenants_links_are_a_friendly_404(app, client, issued):
+def test_unknown_links_and_other_tenants_links_are_a_friendly_404(app, client, issued, english):
     cycle_id, _batch, rows = issued
     token = rows[0][0]
     with tenant(app, "jituan") as db:  # another tenant that uses the scheme too
@@ -537,7 +543,7 @@ def test_take_answers_refuses_a_cycle_that_is_not_open_and_foreign_questions(app
         assert service.take_answers(link, answers)[1] is False
 
 
-def test_a_question_left_out_is_numbered_as_the_form_asks_it(app, client, issued):
+def test_a_question_left_out_is_numbered_as_the_form_asks_it(app, client, issued, english):
     """The questions' order is their position, not their id: after the office moved the last question
     to the top, leaving it out names question 1."""
     cycle_id, _batch, rows = issued
